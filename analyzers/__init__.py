@@ -1,0 +1,1 @@
+"""Analyzers turn stored facts into metrics; they never call a network API."""

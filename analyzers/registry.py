@@ -1,0 +1,17 @@
+"""The explicit registry of analyzers, in the order a scan runs them (DESIGN principle 7)."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from devmetrics.analyzers import history
+from devmetrics.metrics import Analyzer, MetricDef
+
+ANALYZERS: dict[str, Analyzer] = {
+    "history": cast(Analyzer, history),
+}
+
+
+def all_metrics() -> list[tuple[str, MetricDef]]:
+    """(analyzer name, metric) for every registered metric."""
+    return [(name, metric) for name, analyzer in ANALYZERS.items() for metric in analyzer.METRICS]

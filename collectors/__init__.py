@@ -1,0 +1,1 @@
+"""Collectors read sources (git, code hosts, CI) into fact records; they never read metrics."""

@@ -1,0 +1,1 @@
+"""Dashboards: Plotly figures built from metric queries, and the static HTML report writer."""

@@ -1,0 +1,120 @@
+"""Plotly figures of weekly metric series: one builder for every metric, so new metrics plug in.
+
+plotly has no type stubs; it is used only inside these functions, which return plain typed values.
+Plotly renders titles as pseudo-HTML (it understands `<b>`, `<a href>` and entities), so any text
+from the database is entity-escaped before it becomes a title; hover templates hold no such text.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.utils import PlotlyJSONEncoder
+
+from devmetrics.dashboards.markup import Markup, script_json
+from devmetrics.dashboards.queries import MetricDefinition, Series
+
+BAR_ROLLUPS = frozenset({"sum", "count"})  # additive metrics read best as bars; the others as lines
+COLOUR = "#2563eb"
+GRID = "#e5e7eb"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+HOVER = "week of %{x|%Y-%m-%d}<br>%{y:,.4~g}<extra></extra>"
+RANGE_BUTTONS = (
+    {"count": 3, "label": "3m", "step": "month", "stepmode": "backward"},
+    {"count": 6, "label": "6m", "step": "month", "stepmode": "backward"},
+    {"count": 1, "label": "1y", "step": "year", "stepmode": "backward"},
+    {"count": 1, "label": "YTD", "step": "year", "stepmode": "todate"},
+    {"label": "all", "step": "all"},
+)
+
+
+def figure_json(metric: MetricDefinition, series: Series) -> Markup:
+    """The figure of `series` as JSON that is safe to embed in the page."""
+    return script_json(_plotly_json(metric_figure(metric, series)), encoder=PlotlyJSONEncoder)
+
+
+def metric_figure(metric: MetricDefinition, series: Series) -> Any:
+    """A bar or line chart of the weekly values, with a range selector and slider on the time axis."""
+    figure = go.Figure(data=[_trace(metric, series)])
+    figure.update_layout(
+        template="none",
+        height=340,
+        margin={"l": 56, "r": 16, "t": 56, "b": 8},
+        font={"family": FONT, "size": 12, "color": "#1f2937"},
+        title={"text": plotly_text(metric.label), "x": 0, "xanchor": "left", "y": 0.97, "font": {"size": 15}},
+        showlegend=False,
+        bargap=0.15,
+        hovermode="closest",
+        xaxis=_time_axis(),
+        yaxis={
+            "title": {"text": plotly_text(metric.unit)},
+            "rangemode": "tozero",
+            "gridcolor": GRID,
+            "fixedrange": True,
+            "zeroline": False,
+        },
+    )
+    return figure
+
+
+def plotly_text(text: str) -> str:
+    """Text Plotly shows literally: entity-escaped, so `<a href>` or `<b>` in it stay plain text."""
+    return html.escape(text, quote=True)
+
+
+def _trace(metric: MetricDefinition, series: Series) -> Any:
+    x = [point.week.isoformat() for point in series.points]
+    y = [_compact(point.value) for point in series.points]
+    common: dict[str, Any] = {"x": x, "y": y, "name": plotly_text(metric.label), "hovertemplate": HOVER}
+    error = _error_bars(series)
+    if error is not None:
+        common["error_y"] = error
+    if metric.rollup in BAR_ROLLUPS:
+        return go.Bar(marker={"color": COLOUR}, **common)
+    return go.Scatter(mode="lines+markers", line={"color": COLOUR, "width": 2}, marker={"size": 5}, **common)
+
+
+def _time_axis() -> dict[str, Any]:
+    return {
+        "type": "date",
+        "gridcolor": GRID,
+        "rangeselector": {
+            "buttons": list(RANGE_BUTTONS),
+            "x": 1,
+            "xanchor": "right",
+            "y": 1.02,
+            "yanchor": "bottom",
+            "bgcolor": "#f3f4f6",
+            "activecolor": "#bfdbfe",
+        },
+        "rangeslider": {"visible": True, "thickness": 0.08, "bgcolor": "#f9fafb"},
+    }
+
+
+def _error_bars(series: Series) -> dict[str, Any] | None:
+    """Error bars from the stored interval (low, high), for metrics that have one."""
+    if all(point.low is None and point.high is None for point in series.points):
+        return None
+    above = [_compact(_gap(point.high, point.value)) for point in series.points]
+    below = [_compact(_gap(point.value, point.low)) for point in series.points]
+    return {"type": "data", "array": above, "arrayminus": below, "color": "#6b7280", "thickness": 1}
+
+
+def _gap(upper: float | None, lower: float | None) -> float | None:
+    return None if upper is None or lower is None else upper - lower
+
+
+def _compact(value: float | None) -> float | int | None:
+    """Integral values as ints and at most 6 significant digits: figures stay small."""
+    if value is None or not math.isfinite(value):
+        return None
+    if value.is_integer():
+        return int(value)
+    return float(f"{value:.6g}")
+
+
+def _plotly_json(figure: Any) -> dict[str, Any]:
+    return dict(figure.to_plotly_json())

@@ -1,0 +1,106 @@
+"""Executors that run chunk reads: in this process, on a local process pool, or on a Dask cluster.
+
+All are `concurrent.futures.Executor`s, so the scan code is the same for each (DESIGN principle 5).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from devmetrics.config import Config
+from devmetrics.errors import DevmetricsError
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class InlineExecutor(Executor):
+    """Runs each task at once in the calling process: no start-up cost for a small scan."""
+
+    _max_workers = 1
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # handed to the caller through the future, like a pool does
+            future.set_exception(error)
+        return future
+
+
+PARENT_POLL_SECONDS = 0.5
+
+
+def _process_alive(pid: int) -> bool:
+    """True while `pid` runs; a zombie (dead, not yet reaped by its parent) counts as gone."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # the pid was reused by another user's process
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc on this system: trust the signal check
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def _exit_with_scan(scan_pid: int) -> None:
+    """Worker initializer: end this worker when the scan that started it is gone (e.g. kill -9).
+
+    A worker blocks on a queue whose writer end it holds itself, and the forkserver hands every worker
+    its keep-alive pipe, so neither notices a dead scan: they would linger and keep its stdout open.
+    """
+
+    def watch() -> None:
+        while _process_alive(scan_pid):
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="devmetrics-scan-watch", daemon=True).start()
+
+
+def worker_count(config: Config) -> int:
+    return config.scan.workers or os.cpu_count() or 1
+
+
+def make_executor(config: Config, tasks: int) -> Executor:
+    """The executor the configuration asks for; a single task always runs inline."""
+    kind = config.scan.executor
+    workers = min(worker_count(config), max(tasks, 1))
+    if kind == "dask":
+        return _dask_executor(config.scan.dask_address)
+    if workers <= 1:
+        return InlineExecutor()
+    if kind == "thread":
+        return ThreadPoolExecutor(max_workers=workers)
+    # forkserver: workers start from a clean process, never a copy of one holding SQLite handles.
+    context: Any = multiprocessing.get_context("forkserver")
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_exit_with_scan, initargs=(os.getpid(),)
+    )
+
+
+def _dask_executor(address: str) -> Executor:
+    try:
+        from distributed import Client
+    except ImportError as error:
+        raise DevmetricsError("scan.executor = \"dask\" needs Dask: pip install 'devmetrics[dask]'") from error
+    if not address:
+        raise DevmetricsError('scan.executor = "dask" needs scan.dask_address, e.g. tcp://scheduler:8786')
+    try:
+        client = Client(address, timeout="10s")
+    except OSError as error:
+        raise DevmetricsError(
+            f"{address}: cannot reach the Dask scheduler ({error}); check scan.dask_address"
+        ) from error
+    executor: Executor = client.get_executor()
+    return executor

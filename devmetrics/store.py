@@ -1,0 +1,450 @@
+"""The SQLite store: schema, migrations, the writer lock and bulk fact writes (DESIGN §4).
+
+One file, plain SQLite made with sqlite-utils, so Datasette and `sqlite-utils` open it as is.
+Facts are immutable and keyed naturally; writes are idempotent (`ON CONFLICT DO NOTHING`), so a chunk
+written twice changes nothing. A chunk is one transaction: a scan killed at any point leaves the store
+as it was after the last committed chunk.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from filelock import FileLock, Timeout
+from sqlite_utils.migrations import Migrations
+
+from devmetrics.errors import DevmetricsError
+from devmetrics.model import Commit, RepoRef
+
+APPLICATION_ID = 0x444D5452  # "DMTR": marks a file as a devmetrics database
+MIGRATIONS = Migrations("devmetrics")
+BUSY_TIMEOUT_MS = 5000
+
+
+@MIGRATIONS(name="0001_history")
+def _migration_history(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE repos (
+            id INTEGER PRIMARY KEY,
+            identity TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            path TEXT NOT NULL,
+            remote_url TEXT,
+            host TEXT,
+            owner_name TEXT,
+            is_bare INTEGER NOT NULL DEFAULT 0,
+            is_shallow INTEGER NOT NULL DEFAULT 0,
+            head_sha TEXT,
+            data_through INTEGER,
+            first_seen_at TEXT NOT NULL,
+            last_scanned_at TEXT
+        );
+        CREATE TABLE commits (
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            sha TEXT NOT NULL,
+            author_name TEXT NOT NULL,
+            author_email TEXT NOT NULL,
+            author_time INTEGER NOT NULL,
+            author_tz INTEGER NOT NULL,
+            committer_name TEXT NOT NULL,
+            committer_email TEXT NOT NULL,
+            committer_time INTEGER NOT NULL,
+            committer_tz INTEGER NOT NULL,
+            subject TEXT NOT NULL,
+            message TEXT NOT NULL,
+            trailers TEXT NOT NULL,
+            parents TEXT NOT NULL,
+            is_merge INTEGER NOT NULL,
+            insertions INTEGER NOT NULL,
+            deletions INTEGER NOT NULL,
+            files INTEGER NOT NULL,
+            message_raw BLOB,
+            names_raw BLOB,
+            PRIMARY KEY (repo_id, sha)
+        );
+        CREATE INDEX commits_by_time ON commits (repo_id, author_time);
+        CREATE TABLE file_changes (
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            sha TEXT NOT NULL,
+            path TEXT NOT NULL,
+            old_path TEXT,
+            change_type TEXT NOT NULL,
+            added INTEGER,
+            deleted INTEGER,
+            is_binary INTEGER NOT NULL,
+            old_blob TEXT,
+            new_blob TEXT,
+            old_mode TEXT NOT NULL,
+            new_mode TEXT NOT NULL,
+            similarity INTEGER,
+            path_raw BLOB,
+            old_path_raw BLOB,
+            PRIMARY KEY (repo_id, sha, path)
+        );
+        CREATE TABLE reachable (
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            sha TEXT NOT NULL,
+            PRIMARY KEY (repo_id, sha)
+        ) WITHOUT ROWID;
+        CREATE TABLE sync_state (
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            source TEXT NOT NULL,
+            category TEXT NOT NULL,
+            state TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (repo_id, source, category)
+        );
+        CREATE TABLE scans (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL,
+            target TEXT NOT NULL,
+            repo_id INTEGER REFERENCES repos(id),
+            stage TEXT NOT NULL,
+            status TEXT NOT NULL,
+            reason TEXT,
+            items INTEGER NOT NULL DEFAULT 0,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            devmetrics_version TEXT NOT NULL
+        );
+        CREATE INDEX scans_by_run ON scans (run_id);
+        CREATE TABLE metric_values (
+            metric TEXT NOT NULL,
+            scope_kind TEXT NOT NULL,
+            scope_id TEXT NOT NULL,
+            period_start TEXT NOT NULL,
+            period_length TEXT NOT NULL,
+            value REAL,
+            low REAL,
+            high REAL,
+            n INTEGER NOT NULL,
+            inputs_hash TEXT NOT NULL,
+            computed_at TEXT NOT NULL,
+            PRIMARY KEY (metric, scope_kind, scope_id, period_start, period_length)
+        );
+        CREATE TABLE metric_definitions (
+            name TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            direction TEXT NOT NULL,
+            rollup TEXT NOT NULL,
+            analyzer TEXT NOT NULL,
+            definition TEXT NOT NULL
+        );
+        """
+    )
+
+
+SCHEMA_VERSION = len(MIGRATIONS._migrations)
+
+COMMIT_COLUMNS = (
+    "repo_id, sha, author_name, author_email, author_time, author_tz, committer_name, committer_email, "
+    "committer_time, committer_tz, subject, message, trailers, parents, is_merge, insertions, deletions, "
+    "files, message_raw, names_raw"
+)
+FILE_CHANGE_COLUMNS = (
+    "repo_id, sha, path, old_path, change_type, added, deleted, is_binary, old_blob, new_blob, old_mode, "
+    "new_mode, similarity, path_raw, old_path_raw"
+)
+# Built from the constant column lists above, never from input.
+INSERT_COMMIT = f"INSERT INTO commits ({COMMIT_COLUMNS}) VALUES ({', '.join('?' * 20)}) ON CONFLICT DO NOTHING"  # noqa: S608
+INSERT_FILE_CHANGE = (
+    f"INSERT INTO file_changes ({FILE_CHANGE_COLUMNS}) VALUES ({', '.join('?' * 15)}) ON CONFLICT DO NOTHING"  # noqa: S608
+)
+
+
+def utc_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """One row of `metric_values`: a metric's value for a scope and period, with its interval and n."""
+
+    metric: str
+    scope_kind: str  # org, repo, team
+    scope_id: str
+    period_start: str  # ISO date; "" for a metric that has no period
+    period_length: str  # week, month, all
+    value: float | None
+    n: int
+    low: float | None = None
+    high: float | None = None
+
+
+class Store:
+    """A devmetrics database. Open it with `Store.open`; use `writer_lock` around scans."""
+
+    def __init__(self, path: Path, db: sqlite_utils.Database) -> None:
+        self.path = path
+        self.db = db
+
+    @classmethod
+    def open(cls, path: Path, *, create: bool = True) -> Store:
+        """Open (and, with `create`, create or migrate) the database at `path`."""
+        if path.is_dir():
+            raise DevmetricsError(f"{path}: is a folder, not a database file; pass --db FILE")
+        exists = path.exists() and path.stat().st_size > 0
+        if not exists and not create:
+            raise DevmetricsError(f"{path}: no devmetrics database here; run `devmetrics scan` first")
+        if not exists and not path.parent.exists():
+            raise DevmetricsError(f"{path}: the folder {path.parent} does not exist; create it or pass --db")
+        try:
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        except sqlite3.DatabaseError as error:
+            raise DevmetricsError(
+                f"{path}: not a devmetrics database ({error}); pass another --db or move the file away"
+            ) from error
+        if tables and app_id != APPLICATION_ID:
+            conn.close()
+            raise DevmetricsError(f"{path}: not a devmetrics database (it holds other tables); pass another --db")
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise DevmetricsError(
+                f"{path}: made by a newer devmetrics (schema {version}, this one knows {SCHEMA_VERSION}); "
+                "upgrade devmetrics"
+            )
+        store = cls(path, sqlite_utils.Database(conn))
+        if version < SCHEMA_VERSION:
+            if not create:
+                raise DevmetricsError(f"{path}: schema {version} is out of date; run `devmetrics scan` to migrate")
+            store._migrate()
+        return store
+
+    def _migrate(self) -> None:
+        try:
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            MIGRATIONS.apply(self.db)
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.OperationalError as error:
+            raise DevmetricsError(f"{self.path}: cannot write the database ({error})") from error
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.db.atomic():
+            yield
+
+    # --- repositories -------------------------------------------------------------------------
+
+    def upsert_repo(self, ref: RepoRef) -> int:
+        now = utc_now()
+        self.db.execute(
+            "INSERT INTO repos (identity, name, path, remote_url, host, owner_name, is_bare, is_shallow, "
+            "first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (identity) DO UPDATE SET "
+            "name = excluded.name, path = excluded.path, remote_url = excluded.remote_url, "
+            "host = excluded.host, owner_name = excluded.owner_name, is_bare = excluded.is_bare, "
+            "is_shallow = excluded.is_shallow",
+            [
+                ref.identity,
+                ref.name,
+                ref.path,
+                ref.remote_url,
+                ref.host,
+                ref.owner_name,
+                int(ref.is_bare),
+                int(ref.is_shallow),
+                now,
+            ],
+        )
+        row = self.db.execute("SELECT id FROM repos WHERE identity = ?", [ref.identity]).fetchone()
+        return int(row[0])
+
+    def mark_repo_scanned(self, repo_id: int, head_sha: str | None) -> None:
+        self.db.execute(
+            "UPDATE repos SET last_scanned_at = ?, head_sha = ?, data_through = "
+            "(SELECT max(c.committer_time) FROM commits c JOIN reachable r "
+            " ON r.repo_id = c.repo_id AND r.sha = c.sha WHERE c.repo_id = ?) WHERE id = ?",
+            [utc_now(), head_sha, repo_id, repo_id],
+        )
+
+    # --- facts --------------------------------------------------------------------------------
+
+    def stored_shas(self, repo_id: int) -> set[str]:
+        cursor = self.db.execute("SELECT sha FROM commits WHERE repo_id = ?", [repo_id])
+        return {row[0] for row in cursor}
+
+    def write_commits(self, repo_id: int, commits: Sequence[Commit]) -> int:
+        """Write commits and their file changes; returns how many commits were new. Caller owns the
+        transaction."""
+        conn = self.db.conn
+        before = conn.total_changes
+        conn.executemany(
+            INSERT_COMMIT,
+            (
+                (
+                    repo_id,
+                    c.sha,
+                    c.author_name,
+                    c.author_email,
+                    c.author_time,
+                    c.author_tz,
+                    c.committer_name,
+                    c.committer_email,
+                    c.committer_time,
+                    c.committer_tz,
+                    c.subject,
+                    c.message,
+                    json.dumps(c.trailers, ensure_ascii=False),
+                    " ".join(c.parents),
+                    int(c.is_merge),
+                    c.insertions,
+                    c.deletions,
+                    len(c.file_changes),
+                    c.message_raw,
+                    c.names_raw,
+                )
+                for c in commits
+            ),
+        )
+        added = conn.total_changes - before
+        conn.executemany(
+            INSERT_FILE_CHANGE,
+            (
+                (
+                    repo_id,
+                    c.sha,
+                    f.path,
+                    f.old_path,
+                    f.change_type,
+                    f.added,
+                    f.deleted,
+                    int(f.is_binary),
+                    f.old_blob,
+                    f.new_blob,
+                    f.old_mode,
+                    f.new_mode,
+                    f.similarity,
+                    f.path_raw,
+                    f.old_path_raw,
+                )
+                for c in commits
+                for f in c.file_changes
+            ),
+        )
+        return added
+
+    def reachable_shas(self, repo_id: int) -> set[str]:
+        cursor = self.db.execute("SELECT sha FROM reachable WHERE repo_id = ?", [repo_id])
+        return {row[0] for row in cursor}
+
+    def replace_reachable(self, repo_id: int, shas: set[str]) -> tuple[int, int]:
+        """Make `reachable` for the repository equal `shas`; returns (added, removed)."""
+        current = self.reachable_shas(repo_id)
+        gone = current - shas
+        new = shas - current
+        conn = self.db.conn
+        conn.executemany("DELETE FROM reachable WHERE repo_id = ? AND sha = ?", ((repo_id, s) for s in gone))
+        conn.executemany("INSERT INTO reachable (repo_id, sha) VALUES (?, ?)", ((repo_id, s) for s in new))
+        return len(new), len(gone)
+
+    # --- sync state and scans -----------------------------------------------------------------
+
+    def sync_state(self, repo_id: int, source: str, category: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT state FROM sync_state WHERE repo_id = ? AND source = ? AND category = ?",
+            [repo_id, source, category],
+        ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def set_sync_state(self, repo_id: int, source: str, category: str, state: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO sync_state (repo_id, source, category, state, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+            [repo_id, source, category, json.dumps(state, sort_keys=True), utc_now()],
+        )
+
+    def start_scan(self, run_id: str, target: str, stage: str, version: str) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO scans (run_id, target, stage, status, started_at, devmetrics_version) "
+            "VALUES (?, ?, ?, 'running', ?, ?)",
+            [run_id, target, stage, utc_now(), version],
+        )
+        return int(cursor.lastrowid or 0)
+
+    def finish_scan(
+        self, scan_id: int, status: str, *, repo_id: int | None = None, reason: str | None = None, items: int = 0
+    ) -> None:
+        self.db.execute(
+            "UPDATE scans SET status = ?, repo_id = coalesce(?, repo_id), reason = ?, items = ?, "
+            "finished_at = ? WHERE id = ?",
+            [status, repo_id, reason, items, utc_now(), scan_id],
+        )
+
+    def failed_targets(self) -> list[tuple[str, str, str]]:
+        """(target, stage, reason) of the latest scan of each target whose last attempt failed."""
+        cursor = self.db.execute(
+            "SELECT target, stage, reason FROM scans s WHERE status = 'failed' AND id = "
+            "(SELECT max(id) FROM scans t WHERE t.target = s.target AND t.stage = s.stage) ORDER BY target"
+        )
+        return [(row[0], row[1], row[2] or "") for row in cursor]
+
+    # --- metrics ------------------------------------------------------------------------------
+
+    def replace_metric_values(self, metrics: Iterable[str], inputs_hash: str, rows: Iterable[MetricValue]) -> int:
+        """Replace every stored value of `metrics` with `rows`, in one transaction."""
+        names = sorted(set(metrics))
+        now = utc_now()
+        with self.db.atomic():
+            self.db.conn.executemany("DELETE FROM metric_values WHERE metric = ?", ((name,) for name in names))
+            before = self.db.conn.total_changes
+            self.db.conn.executemany(
+                "INSERT INTO metric_values (metric, scope_kind, scope_id, period_start, period_length, value, "
+                "low, high, n, inputs_hash, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        r.metric,
+                        r.scope_kind,
+                        r.scope_id,
+                        r.period_start,
+                        r.period_length,
+                        r.value,
+                        r.low,
+                        r.high,
+                        r.n,
+                        inputs_hash,
+                        now,
+                    )
+                    for r in rows
+                ),
+            )
+            return self.db.conn.total_changes - before
+
+    def metric_inputs_hash(self, metric: str) -> str | None:
+        row = self.db.execute("SELECT inputs_hash FROM metric_values WHERE metric = ? LIMIT 1", [metric]).fetchone()
+        return None if row is None else str(row[0])
+
+
+@contextmanager
+def writer_lock(db_path: Path) -> Iterator[None]:
+    """Hold the one-writer lock of a database; a second scan fails at once with a clear message."""
+    lock = FileLock(f"{db_path}.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as error:
+        raise DevmetricsError(
+            f"{db_path}: another devmetrics scan is writing this database ({db_path}.lock); "
+            "wait for it to finish or pass another --db"
+        ) from error
+    except OSError as error:
+        raise DevmetricsError(f"{db_path}.lock: cannot create the lock file ({error.strerror})") from error
+    try:
+        yield
+    finally:
+        lock.release()

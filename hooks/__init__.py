@@ -1,0 +1,1 @@
+"""Hooks: pre-commit entry points and the CI gate; they need neither network nor database."""
