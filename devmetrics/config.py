@@ -39,6 +39,7 @@ MAX = "max"  # largest accepted integer
 CHOICES = "choices"  # tuple of accepted strings
 NONEMPTY = "nonempty"  # True: the empty string is refused
 INTERNAL = "internal"  # True: set by the loader, never read from a file
+DATE = "date"  # True: a string holding an ISO date (YYYY-MM-DD); a TOML date is accepted too
 
 DEFAULT_ORIGIN = "default"
 DEFAULT_SOURCE = "defaults"
@@ -51,13 +52,16 @@ def setting(
     default: _T,
     doc: str,
     *,
-    minimum: int | None = None,
-    maximum: int | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
     choices: tuple[str, ...] = (),
     nonempty: bool = False,
+    is_date: bool = False,
 ) -> _T:
     """A key with a default, its one-line description and its constraints."""
     metadata: dict[str, object] = {DOC: doc}
+    if is_date:
+        metadata[DATE] = True
     if minimum is not None:
         metadata[MIN] = minimum
     if maximum is not None:
@@ -110,6 +114,35 @@ class PrivacyConfig:
     pseudonymize: bool = setting(False, "replace people's names by stable pseudonyms in every output")
 
 
+DEFAULT_EXCLUDES = (
+    "vendor/**",
+    "**/vendor/**",
+    "third_party/**",
+    "**/third_party/**",
+    "node_modules/**",
+    "**/node_modules/**",
+    "**/*.min.js",
+    "**/*.min.css",
+    "**/*.generated.*",
+    "**/*_pb2.py",
+)
+
+
+@dataclass(frozen=True)
+class CodeConfig:
+    snapshots: str = setting(
+        "weekly",
+        "history revisions measured besides HEAD: the last commit of every week or month, or HEAD only",
+        choices=("weekly", "monthly", "head"),
+    )
+    history_weeks: int = setting(104, "how far back history snapshots go, in weeks; 0 = the whole history", minimum=0)
+    exclude: tuple[str, ...] = setting(DEFAULT_EXCLUDES, "glob patterns of paths never measured (** spans folders)")
+    max_file_bytes: int = setting(1 << 20, "larger files are skipped with a recorded reason", minimum=1024)
+    hunks_days: int = setting(
+        365, "days of history whose changed line ranges (hunks) are read for hotspots and churn", minimum=1
+    )
+
+
 @dataclass(frozen=True)
 class RepoConfig:
     path: str = field(metadata={DOC: "local path or URL of the repository", NONEMPTY: True})
@@ -126,6 +159,9 @@ class Config:
     report: ReportConfig = field(default_factory=ReportConfig, metadata={DOC: "the HTML report"})
     privacy: PrivacyConfig = field(
         default_factory=PrivacyConfig, metadata={DOC: "what outputs may reveal about people"}
+    )
+    code: CodeConfig = field(
+        default_factory=CodeConfig, metadata={DOC: "code metrics over history (`scan --only code`)"}
     )
     repos: tuple[RepoConfig, ...] = setting((), "repositories to scan, one [[repos]] table each")
     source: str = field(
@@ -251,7 +287,7 @@ def _accepted_values(metadata: Mapping[str, Any]) -> str:
     return _range_text(metadata.get(MIN), metadata.get(MAX))
 
 
-def _range_text(low: int | None, high: int | None) -> str:
+def _range_text(low: float | None, high: float | None) -> str:
     if low is not None and high is not None:
         return f"between {low} and {high}"
     if low is not None:
@@ -393,9 +429,22 @@ def _read_value(hint: object, spec: dataclasses.Field[Any], value: object, key: 
     entry = _table_array_entry(hint)
     if entry is not None:
         return _read_table_array(entry, value, key, reading)
-    checked = _read_scalar(hint, spec, value, key, reading)
+    if _is_string_list(hint):
+        checked: object = _read_string_list(value, key, reading)
+    else:
+        checked = _read_scalar(hint, spec, value, key, reading)
     reading.origins[key] = reading.where(key)
     return checked
+
+
+def _is_string_list(hint: object) -> bool:
+    return get_origin(hint) is tuple and get_args(hint) == (str, Ellipsis)
+
+
+def _read_string_list(value: object, key: str, reading: _Reading) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _refuse(reading, key, f"must be an array of strings, not {_describe(value)}")
+    return tuple(value)
 
 
 def _expect_table(value: object, key: str, reading: _Reading) -> dict[str, object]:
@@ -415,14 +464,23 @@ def _read_table_array(entry: type[Any], value: object, key: str, reading: _Readi
     )
 
 
-_EXPECTED: dict[type[Any], str] = {str: "a string", int: "an integer", bool: "a boolean (true or false)"}
+_EXPECTED: dict[type[Any], str] = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "a boolean (true or false)",
+}
 
 
 def _read_scalar(kind: object, spec: dataclasses.Field[Any], value: object, key: str, reading: _Reading) -> object:
     if not isinstance(kind, type) or kind not in _EXPECTED:
         raise TypeError(f"config field {spec.name!r} has unsupported type {kind!r}")
+    if spec.metadata.get(DATE):
+        value = _iso_date(value, key, reading)
     if not _has_kind(value, kind):
         raise _refuse(reading, key, f"must be {_EXPECTED[kind]}, not {_describe(value)}")
+    if kind is float:
+        value = float(value)  # type: ignore[arg-type]  # an integer is a fine number
     problem = _constraint_problem(spec.metadata, value)
     if problem:
         raise _refuse(reading, key, problem)
@@ -430,8 +488,21 @@ def _read_scalar(kind: object, spec: dataclasses.Field[Any], value: object, key:
 
 
 def _has_kind(value: object, kind: type[Any]) -> bool:
-    # bool is a subclass of int: `1` is no boolean and `true` no integer.
-    return isinstance(value, kind) and isinstance(value, bool) == (kind is bool)
+    # bool is a subclass of int: `1` is no boolean and `true` no integer; an integer is a fine float.
+    accepted = (int, float) if kind is float else kind
+    return isinstance(value, accepted) and isinstance(value, bool) == (kind is bool)
+
+
+def _iso_date(value: object, key: str, reading: _Reading) -> object:
+    """A TOML date or a "YYYY-MM-DD" string, as the string; the empty string means "not set"."""
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, str) and value:
+        try:
+            datetime.date.fromisoformat(value)
+        except ValueError:
+            raise _refuse(reading, key, f"must be a date like 2026-01-31, not {_describe(value)}") from None
+    return value
 
 
 def _constraint_problem(metadata: Mapping[str, Any], value: object) -> str:
@@ -441,7 +512,11 @@ def _constraint_problem(metadata: Mapping[str, Any], value: object) -> str:
     if metadata.get(NONEMPTY) and value == "":
         return "must not be empty"
     low, high = metadata.get(MIN), metadata.get(MAX)
-    if isinstance(value, int) and ((low is not None and value < low) or (high is not None and value > high)):
+    if (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and ((low is not None and value < low) or (high is not None and value > high))
+    ):
         return f"must be {_range_text(low, high)}, not {value}"
     return ""
 
@@ -462,12 +537,12 @@ def _literal(value: object) -> str:
     """The value as a TOML literal."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, (int, float)):
+        return repr(value)
     if isinstance(value, str):
         return '"' + "".join(_escaped(char) for char in value) + '"'
-    if isinstance(value, tuple) and not value:
-        return "[]"
+    if isinstance(value, tuple) and all(isinstance(item, str) for item in value):
+        return "[" + ", ".join(_literal(item) for item in value) + "]"
     raise TypeError(f"no TOML literal for {value!r}")
 
 

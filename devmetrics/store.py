@@ -144,6 +144,91 @@ def _migration_history(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="0002_code")
+def _migration_code(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE blob_metrics (
+            blob TEXT NOT NULL,
+            language TEXT NOT NULL,
+            analyzer_version TEXT NOT NULL,
+            engine TEXT NOT NULL,
+            status TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            lines_total INTEGER NOT NULL,
+            lines_code INTEGER NOT NULL,
+            lines_comment INTEGER NOT NULL,
+            lines_blank INTEGER NOT NULL,
+            functions INTEGER NOT NULL,
+            cyclomatic_total INTEGER NOT NULL,
+            cognitive_total INTEGER NOT NULL,
+            max_cyclomatic INTEGER NOT NULL,
+            maintainability REAL,
+            halstead_volume REAL,
+            markers TEXT NOT NULL,
+            block_hashes BLOB,
+            measured_at TEXT NOT NULL,
+            PRIMARY KEY (blob, language, analyzer_version)
+        );
+        CREATE TABLE function_metrics (
+            blob TEXT NOT NULL,
+            language TEXT NOT NULL,
+            analyzer_version TEXT NOT NULL,
+            qualified_name TEXT NOT NULL,
+            start_line INTEGER NOT NULL,
+            end_line INTEGER NOT NULL,
+            cyclomatic INTEGER NOT NULL,
+            cognitive INTEGER NOT NULL,
+            length INTEGER NOT NULL,
+            max_nesting INTEGER NOT NULL,
+            parameters INTEGER NOT NULL,
+            PRIMARY KEY (blob, language, analyzer_version, qualified_name, start_line)
+        );
+        CREATE TABLE snapshot_revisions (
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            revision TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            period_start TEXT NOT NULL,
+            committed_at INTEGER NOT NULL,
+            analyzer_version TEXT NOT NULL,
+            PRIMARY KEY (repo_id, revision)
+        );
+        CREATE TABLE snapshots (
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            revision TEXT NOT NULL,
+            path TEXT NOT NULL,
+            blob TEXT NOT NULL,
+            language TEXT NOT NULL,
+            excluded TEXT,
+            PRIMARY KEY (repo_id, revision, path)
+        );
+        CREATE INDEX snapshots_by_blob ON snapshots (blob);
+        CREATE TABLE hunks (
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            sha TEXT NOT NULL,
+            path TEXT NOT NULL,
+            old_start INTEGER NOT NULL,
+            old_lines INTEGER NOT NULL,
+            new_start INTEGER NOT NULL,
+            new_lines INTEGER NOT NULL,
+            PRIMARY KEY (repo_id, sha, path, old_start, new_start)
+        );
+        CREATE TABLE debt_findings (
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            revision TEXT NOT NULL,
+            path TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            location TEXT NOT NULL,
+            line INTEGER NOT NULL,
+            minutes REAL NOT NULL,
+            detail TEXT NOT NULL,
+            rules_hash TEXT NOT NULL,
+            PRIMARY KEY (repo_id, revision, path, rule, location, line)
+        );
+        """
+    )
+
+
 SCHEMA_VERSION = len(MIGRATIONS._migrations)
 
 COMMIT_COLUMNS = (

@@ -553,10 +553,10 @@ def schema_keys(cls: type[Any], key: str = "") -> list[str]:
         child = f"{key}.{spec.name}" if key else spec.name
         if dataclasses.is_dataclass(hint):
             keys += schema_keys(hint, child)  # type: ignore[arg-type]
-        elif get_origin(hint) is tuple:
+        elif get_origin(hint) is tuple and dataclasses.is_dataclass(get_args(hint)[0]):
             keys += [child, *schema_keys(get_args(hint)[0], f"{child}[]")]
         else:
-            assert hint in (str, int, bool), f"{child}: unsupported type {hint}"
+            assert hint in (str, int, float, bool, tuple[str, ...]), f"{child}: unsupported type {hint}"
             keys.append(child)
     return keys
 
@@ -615,8 +615,14 @@ def table_strategy(cls: type[Any]) -> st.SearchStrategy[dict[str, object]]:
 def value_strategy(hint: object, metadata: Any) -> st.SearchStrategy[Any]:
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return table_strategy(hint)
+    if get_origin(hint) is tuple and get_args(hint) == (str, Ellipsis):
+        return st.lists(SAFE_TEXT, max_size=3).map(tuple)
     if get_origin(hint) is tuple:
         return st.lists(table_strategy(get_args(hint)[0]), max_size=3)
+    if hint is float:
+        return st.floats(metadata.get("min", -1e9), metadata.get("max", 1e9), allow_nan=False, allow_infinity=False)
+    if metadata.get("date"):
+        return st.one_of(st.just(""), st.dates().map(lambda day: day.isoformat()))
     if hint is bool:
         return st.booleans()
     if hint is int:
@@ -629,8 +635,10 @@ def value_strategy(hint: object, metadata: Any) -> st.SearchStrategy[Any]:
 def toml_literal(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(toml_literal(item) for item in value) + "]"
     assert isinstance(value, str)
     escaped = "".join(f"\\u{ord(char):04x}" if char < " " or char in '"\\\x7f' else char for char in value)
     return f'"{escaped}"'
