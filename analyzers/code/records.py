@@ -13,6 +13,7 @@ STATUS_UNSUPPORTED = "unsupported"  # no engine for the language
 STATUS_NOT_UTF8 = "not_utf8"  # decoded with replacement characters; measured anyway
 
 MAX_BLOB_BYTES = 1 << 20
+DUPLICATE_WINDOW_LINES = 10  # a duplicated block is this many consecutive normalised code lines (as Sonar)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,4 +49,21 @@ class BlobMeasurement:
     markers: tuple[DebtMarker, ...]
     maintainability: float | None  # radon's MI (0-100), Python only
     halstead_volume: float | None  # Python only
-    block_hashes: tuple[int, ...] = ()  # hashes of normalised windows of code lines, for duplication
+    # (first line, hash) of every window of DUPLICATE_WINDOW_LINES consecutive normalised code lines
+    # (whitespace stripped; blank and comment-only lines dropped): equal hashes are duplicated blocks.
+    block_hashes: tuple[tuple[int, int], ...] = ()
+
+
+class ParseFailure(Exception):
+    """A source the engine cannot parse; the message says where (`line 12: unexpected token`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedSource:
+    """What the tree-sitter engine reads from one source: functions and where code and comments are."""
+
+    functions: tuple[FunctionMetrics, ...]
+    code_lines: frozenset[int]  # 1-based lines holding at least one non-comment token
+    comment_lines: frozenset[int]  # 1-based lines holding comment text
+    comments: tuple[tuple[int, str], ...]  # (first line, text) of every comment, for debt markers
+    error: str  # "" for a clean tree; else where the first ERROR/MISSING node is, e.g. "line 3: syntax error"
