@@ -23,7 +23,7 @@ from devmetrics.collectors.gitcli import (
     run_git,
 )
 from devmetrics.errors import DevmetricsError
-from devmetrics.model import Commit, FileChange, RepoRef
+from devmetrics.model import Commit, CommitRows, FileChange, RepoRef
 
 RECORD_START = b"\x1e"
 TRAILER_SEPARATOR = "\x1f"
@@ -204,9 +204,9 @@ def reachable_commits(repo_path: str, target: str, tips: Sequence[str]) -> list[
 # --- reading a chunk -----------------------------------------------------------------------------------
 
 
-def read_chunk(task: ChunkTask) -> list[Commit]:
+def read_chunk(task: ChunkTask) -> CommitRows:
     """Read the facts of `task.shas` with one git process; the worker function of a scan."""
-    return list(read_commits(task.repo_path, task.shas, task.options, target=task.target))
+    return CommitRows.of(list(read_commits(task.repo_path, task.shas, task.options, target=task.target)))
 
 
 def read_commits(

@@ -7,7 +7,49 @@ readable rendering (invalid bytes as ``\\xNN``) and the ``*_raw`` field keeps th
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
+
+# Column order of the `commits` and `file_changes` rows (after repo_id) that workers send to the writer:
+# plain tuples pickle about four times faster than the records themselves.
+COMMIT_COLUMNS = (
+    "sha",
+    "author_name",
+    "author_email",
+    "author_time",
+    "author_tz",
+    "committer_name",
+    "committer_email",
+    "committer_time",
+    "committer_tz",
+    "subject",
+    "message",
+    "trailers",
+    "parents",
+    "is_merge",
+    "insertions",
+    "deletions",
+    "files",
+    "message_raw",
+    "names_raw",
+)
+FILE_CHANGE_COLUMNS = (
+    "sha",
+    "path",
+    "old_path",
+    "change_type",
+    "added",
+    "deleted",
+    "is_binary",
+    "old_blob",
+    "new_blob",
+    "old_mode",
+    "new_mode",
+    "similarity",
+    "path_raw",
+    "old_path_raw",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +103,64 @@ class Commit:
     @property
     def deletions(self) -> int:
         return sum(change.deleted or 0 for change in self.file_changes)
+
+    def row(self) -> tuple[Any, ...]:
+        """The commit as a `commits` row in COMMIT_COLUMNS order."""
+        return (
+            self.sha,
+            self.author_name,
+            self.author_email,
+            self.author_time,
+            self.author_tz,
+            self.committer_name,
+            self.committer_email,
+            self.committer_time,
+            self.committer_tz,
+            self.subject,
+            self.message,
+            json.dumps(self.trailers, ensure_ascii=False),
+            " ".join(self.parents),
+            int(self.is_merge),
+            self.insertions,
+            self.deletions,
+            len(self.file_changes),
+            self.message_raw,
+            self.names_raw,
+        )
+
+    def file_change_rows(self) -> list[tuple[Any, ...]]:
+        """The commit's file changes as `file_changes` rows in FILE_CHANGE_COLUMNS order."""
+        return [
+            (
+                self.sha,
+                f.path,
+                f.old_path,
+                f.change_type,
+                f.added,
+                f.deleted,
+                int(f.is_binary),
+                f.old_blob,
+                f.new_blob,
+                f.old_mode,
+                f.new_mode,
+                f.similarity,
+                f.path_raw,
+                f.old_path_raw,
+            )
+            for f in self.file_changes
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class CommitRows:
+    """A chunk of commits as rows, the form in which workers hand them to the one writer."""
+
+    commits: list[tuple[Any, ...]]
+    file_changes: list[tuple[Any, ...]]
+
+    @classmethod
+    def of(cls, commits: list[Commit]) -> CommitRows:
+        return cls([c.row() for c in commits], [row for c in commits for row in c.file_change_rows()])
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from devmetrics import __version__
 from devmetrics.config import Config
 from devmetrics.errors import DevmetricsError
 from devmetrics.executors import make_executor
-from devmetrics.model import Commit, RepoRef
+from devmetrics.model import CommitRows, RepoRef
 from devmetrics.store import Store
 
 if TYPE_CHECKING:
@@ -211,11 +211,11 @@ def _run_chunks(
 
 
 def _ordered(
-    pool: Executor, function: Callable[[ChunkTask], list[Commit]], tasks: list[tuple[_RepoPlan, ChunkTask]]
-) -> Iterator[tuple[_RepoPlan, ChunkTask, list[Commit] | BaseException]]:
+    pool: Executor, function: Callable[[ChunkTask], CommitRows], tasks: list[tuple[_RepoPlan, ChunkTask]]
+) -> Iterator[tuple[_RepoPlan, ChunkTask, CommitRows | BaseException]]:
     """Results in submission order, with a bounded number of chunks in flight (bounded memory)."""
     ahead = max(2, 2 * (getattr(pool, "_max_workers", None) or os.cpu_count() or 2))
-    pending: deque[tuple[_RepoPlan, ChunkTask, Future[list[Commit]]]] = deque()
+    pending: deque[tuple[_RepoPlan, ChunkTask, Future[CommitRows]]] = deque()
     queue = iter(tasks)
     for plan, task in queue:
         pending.append((plan, task, pool.submit(function, task)))
@@ -224,7 +224,7 @@ def _ordered(
     while pending:
         plan, task, future = pending.popleft()
         try:
-            result: list[Commit] | BaseException = future.result()
+            result: CommitRows | BaseException = future.result()
         except Exception as error:  # one repository's failure must not stop the others
             result = error
         for next_plan, next_task in queue:
@@ -233,9 +233,9 @@ def _ordered(
         yield plan, task, result
 
 
-def _write_chunk(store: Store, plan: _RepoPlan, commits: list[Commit], number: int) -> None:
+def _write_chunk(store: Store, plan: _RepoPlan, rows: CommitRows, number: int) -> None:
     with store.transaction():
-        added = store.write_commits(plan.repo_id, commits)
+        added = store.write_commits(plan.repo_id, rows)
         _fault("chunk-uncommitted", number)
     _fault("chunk-committed", number)
     plan.outcome.commits_added += added

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +22,7 @@ from filelock import FileLock, Timeout
 from sqlite_utils.migrations import Migrations
 
 from devmetrics.errors import DevmetricsError
-from devmetrics.model import Commit, RepoRef
+from devmetrics.model import COMMIT_COLUMNS, FILE_CHANGE_COLUMNS, CommitRows, RepoRef
 
 APPLICATION_ID = 0x444D5452  # "DMTR": marks a file as a devmetrics database
 MIGRATIONS = Migrations("devmetrics")
@@ -231,19 +231,14 @@ def _migration_code(db: sqlite_utils.Database) -> None:
 
 SCHEMA_VERSION = len(MIGRATIONS._migrations)
 
-COMMIT_COLUMNS = (
-    "repo_id, sha, author_name, author_email, author_time, author_tz, committer_name, committer_email, "
-    "committer_time, committer_tz, subject, message, trailers, parents, is_merge, insertions, deletions, "
-    "files, message_raw, names_raw"
+# Built from the constant column lists of the records, never from input.
+INSERT_COMMIT = (
+    f"INSERT INTO commits (repo_id, {', '.join(COMMIT_COLUMNS)}) "  # noqa: S608
+    f"VALUES (?{', ?' * len(COMMIT_COLUMNS)}) ON CONFLICT DO NOTHING"
 )
-FILE_CHANGE_COLUMNS = (
-    "repo_id, sha, path, old_path, change_type, added, deleted, is_binary, old_blob, new_blob, old_mode, "
-    "new_mode, similarity, path_raw, old_path_raw"
-)
-# Built from the constant column lists above, never from input.
-INSERT_COMMIT = f"INSERT INTO commits ({COMMIT_COLUMNS}) VALUES ({', '.join('?' * 20)}) ON CONFLICT DO NOTHING"  # noqa: S608
 INSERT_FILE_CHANGE = (
-    f"INSERT INTO file_changes ({FILE_CHANGE_COLUMNS}) VALUES ({', '.join('?' * 15)}) ON CONFLICT DO NOTHING"  # noqa: S608
+    f"INSERT INTO file_changes (repo_id, {', '.join(FILE_CHANGE_COLUMNS)}) "  # noqa: S608
+    f"VALUES (?{', ?' * len(FILE_CHANGE_COLUMNS)}) ON CONFLICT DO NOTHING"
 )
 
 
@@ -302,6 +297,9 @@ class Store:
                 f"{path}: made by a newer devmetrics (schema {version}, this one knows {SCHEMA_VERSION}); "
                 "upgrade devmetrics"
             )
+        # In WAL mode, NORMAL never corrupts and a killed process loses nothing it committed; only a power
+        # cut may lose the last transactions, which the next scan reads again.
+        conn.execute("PRAGMA synchronous = NORMAL")
         store = cls(path, sqlite_utils.Database(conn))
         if version < SCHEMA_VERSION:
             if not create:
@@ -311,7 +309,7 @@ class Store:
 
     def _migrate(self) -> None:
         try:
-            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA journal_mode = WAL")  # NORMAL sync below is crash-safe in WAL mode
             self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             MIGRATIONS.apply(self.db)
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -365,64 +363,14 @@ class Store:
         cursor = self.db.execute("SELECT sha FROM commits WHERE repo_id = ?", [repo_id])
         return {row[0] for row in cursor}
 
-    def write_commits(self, repo_id: int, commits: Sequence[Commit]) -> int:
-        """Write commits and their file changes; returns how many commits were new. Caller owns the
-        transaction."""
+    def write_commits(self, repo_id: int, rows: CommitRows) -> int:
+        """Write a chunk's commits and file changes; returns how many commits were new. The caller owns
+        the transaction."""
         conn = self.db.conn
         before = conn.total_changes
-        conn.executemany(
-            INSERT_COMMIT,
-            (
-                (
-                    repo_id,
-                    c.sha,
-                    c.author_name,
-                    c.author_email,
-                    c.author_time,
-                    c.author_tz,
-                    c.committer_name,
-                    c.committer_email,
-                    c.committer_time,
-                    c.committer_tz,
-                    c.subject,
-                    c.message,
-                    json.dumps(c.trailers, ensure_ascii=False),
-                    " ".join(c.parents),
-                    int(c.is_merge),
-                    c.insertions,
-                    c.deletions,
-                    len(c.file_changes),
-                    c.message_raw,
-                    c.names_raw,
-                )
-                for c in commits
-            ),
-        )
+        conn.executemany(INSERT_COMMIT, ((repo_id, *row) for row in rows.commits))
         added = conn.total_changes - before
-        conn.executemany(
-            INSERT_FILE_CHANGE,
-            (
-                (
-                    repo_id,
-                    c.sha,
-                    f.path,
-                    f.old_path,
-                    f.change_type,
-                    f.added,
-                    f.deleted,
-                    int(f.is_binary),
-                    f.old_blob,
-                    f.new_blob,
-                    f.old_mode,
-                    f.new_mode,
-                    f.similarity,
-                    f.path_raw,
-                    f.old_path_raw,
-                )
-                for c in commits
-                for f in c.file_changes
-            ),
-        )
+        conn.executemany(INSERT_FILE_CHANGE, ((repo_id, *row) for row in rows.file_changes))
         return added
 
     def reachable_shas(self, repo_id: int) -> set[str]:
