@@ -229,6 +229,53 @@ def _migration_code(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="0003_code_paths_and_rules")
+def _migration_code_paths_and_rules(db: sqlite_utils.Database) -> None:
+    # path_raw as in file_changes: the exact bytes of a path that is not valid UTF-8 (NULL otherwise).
+    # rules_hash: the exclusion rules a snapshot was listed with; other rules make it listed again.
+    db.executescript(
+        """
+        ALTER TABLE snapshots ADD COLUMN path_raw BLOB;
+        ALTER TABLE hunks ADD COLUMN path_raw BLOB;
+        ALTER TABLE snapshot_revisions ADD COLUMN rules_hash TEXT NOT NULL DEFAULT '';
+        """
+    )
+
+
+@MIGRATIONS(name="0003_attribution")
+def _migration_attribution(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE identities (
+            key TEXT PRIMARY KEY,
+            display_name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            team TEXT,
+            pseudonym TEXT NOT NULL
+        );
+        CREATE TABLE identity_emails (
+            email TEXT PRIMARY KEY,
+            identity TEXT NOT NULL REFERENCES identities(key)
+        );
+        CREATE TABLE attributions (
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            sha TEXT NOT NULL,
+            class TEXT NOT NULL,
+            tool TEXT,
+            model TEXT,
+            confidence REAL NOT NULL,
+            evidence TEXT NOT NULL,
+            author_identity TEXT,
+            credited_to TEXT,
+            excluded TEXT,
+            rules_hash TEXT NOT NULL,
+            PRIMARY KEY (repo_id, sha)
+        );
+        CREATE INDEX attributions_by_class ON attributions (class);
+        """
+    )
+
+
 SCHEMA_VERSION = len(MIGRATIONS._migrations)
 
 # Built from the constant column lists of the records, never from input.
@@ -481,3 +528,103 @@ def writer_lock(db_path: Path) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+# --- code snapshots, blob metrics and hunks (rows built by devmetrics.analyzers.code) ----------------------
+
+BLOB_METRIC_COLUMNS = (
+    "blob, language, analyzer_version, engine, status, reason, lines_total, lines_code, lines_comment, "
+    "lines_blank, functions, cyclomatic_total, cognitive_total, max_cyclomatic, maintainability, "
+    "halstead_volume, markers, block_hashes, measured_at"
+)
+FUNCTION_METRIC_COLUMNS = (
+    "blob, language, analyzer_version, qualified_name, start_line, end_line, cyclomatic, cognitive, length, "
+    "max_nesting, parameters"
+)
+SNAPSHOT_COLUMNS = "repo_id, revision, path, blob, language, excluded, path_raw"
+SNAPSHOT_REVISION_COLUMNS = "repo_id, revision, kind, period_start, committed_at, analyzer_version, rules_hash"
+HUNK_COLUMNS = "repo_id, sha, path, old_start, old_lines, new_start, new_lines, path_raw"
+# Built from the constant column lists above, never from input.
+INSERT_BLOB_METRIC = (
+    f"INSERT INTO blob_metrics ({BLOB_METRIC_COLUMNS}) VALUES ({', '.join('?' * 19)}) ON CONFLICT DO NOTHING"  # noqa: S608
+)
+INSERT_FUNCTION_METRIC = (
+    f"INSERT INTO function_metrics ({FUNCTION_METRIC_COLUMNS}) VALUES ({', '.join('?' * 11)}) ON CONFLICT DO NOTHING"  # noqa: S608
+)
+INSERT_SNAPSHOT = f"INSERT INTO snapshots ({SNAPSHOT_COLUMNS}) VALUES ({', '.join('?' * 7)})"  # noqa: S608
+UPSERT_SNAPSHOT_REVISION = (
+    f"INSERT INTO snapshot_revisions ({SNAPSHOT_REVISION_COLUMNS}) VALUES ({', '.join('?' * 7)}) "  # noqa: S608
+    "ON CONFLICT (repo_id, revision) DO UPDATE SET kind = excluded.kind, period_start = excluded.period_start, "
+    "committed_at = excluded.committed_at, analyzer_version = excluded.analyzer_version, "
+    "rules_hash = excluded.rules_hash"
+)
+INSERT_HUNK = f"INSERT INTO hunks ({HUNK_COLUMNS}) VALUES ({', '.join('?' * 8)}) ON CONFLICT DO NOTHING"  # noqa: S608
+LOOKUP_BATCH = 500  # keys per query: under SQLite's limit of bound parameters
+
+
+def write_blob_metrics(
+    store: Store, blobs: Iterable[tuple[object, ...]], functions: Iterable[tuple[object, ...]]
+) -> int:
+    """Write blob_metrics and function_metrics rows (columns as listed above); returns new blob rows.
+    Caller owns the transaction."""
+    conn = store.db.conn
+    before = conn.total_changes
+    conn.executemany(INSERT_BLOB_METRIC, blobs)
+    added = conn.total_changes - before
+    conn.executemany(INSERT_FUNCTION_METRIC, functions)
+    return added
+
+
+def measured_keys(store: Store, analyzer_version: str, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Those (blob, language) keys that blob_metrics already holds for `analyzer_version`."""
+    wanted = sorted(set(keys))
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(wanted), LOOKUP_BATCH):
+        blobs = sorted({blob for blob, _ in wanted[start : start + LOOKUP_BATCH]})
+        cursor = store.db.execute(
+            f"SELECT blob, language FROM blob_metrics WHERE analyzer_version = ? "  # noqa: S608
+            f"AND blob IN ({', '.join('?' * len(blobs))})",
+            [analyzer_version, *blobs],
+        )
+        found.update((row[0], row[1]) for row in cursor)
+    return found & set(wanted)
+
+
+def blobs_with_status(store: Store, analyzer_version: str, status: str) -> set[tuple[str, str]]:
+    """(blob, language) of every blob_metrics row of `analyzer_version` with this status."""
+    cursor = store.db.execute(
+        "SELECT blob, language FROM blob_metrics WHERE analyzer_version = ? AND status = ?", [analyzer_version, status]
+    )
+    return {(row[0], row[1]) for row in cursor}
+
+
+def recorded_revisions(store: Store, repo_id: int) -> dict[str, tuple[str, str, str]]:
+    """revision -> (kind, analyzer version, rules hash) of every snapshot recorded for the repository."""
+    cursor = store.db.execute(
+        "SELECT revision, kind, analyzer_version, rules_hash FROM snapshot_revisions WHERE repo_id = ?", [repo_id]
+    )
+    return {row[0]: (row[1], row[2], row[3]) for row in cursor}
+
+
+def replace_snapshot(store: Store, revision: tuple[object, ...], rows: Iterable[tuple[object, ...]]) -> None:
+    """Make the snapshot of one revision (a snapshot_revisions row) hold exactly `rows`. Snapshot rows are
+    derived from git and the rules, not facts: a listing made with other rules replaces them. Caller owns
+    the transaction, so the revision row (the mark of a finished snapshot) lands with its rows."""
+    conn = store.db.conn
+    conn.execute("DELETE FROM snapshots WHERE repo_id = ? AND revision = ?", [revision[0], revision[1]])
+    conn.executemany(INSERT_SNAPSHOT, rows)
+    conn.execute(UPSERT_SNAPSHOT_REVISION, revision)
+
+
+def relabel_revision(store: Store, repo_id: int, revision: str, kind: str) -> None:
+    store.db.execute(
+        "UPDATE snapshot_revisions SET kind = ? WHERE repo_id = ? AND revision = ?", [kind, repo_id, revision]
+    )
+
+
+def write_hunks(store: Store, rows: Iterable[tuple[object, ...]]) -> int:
+    """Write hunks rows (columns as HUNK_COLUMNS); returns how many were new. Caller owns the transaction."""
+    conn = store.db.conn
+    before = conn.total_changes
+    conn.executemany(INSERT_HUNK, rows)
+    return conn.total_changes - before
