@@ -242,7 +242,7 @@ def _migration_code_paths_and_rules(db: sqlite_utils.Database) -> None:
     )
 
 
-@MIGRATIONS(name="0003_attribution")
+@MIGRATIONS(name="0004_attribution")
 def _migration_attribution(db: sqlite_utils.Database) -> None:
     db.executescript(
         """
