@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+from datetime import timedelta
 from typing import Any
 
 import plotly.graph_objects as go
@@ -48,7 +49,7 @@ def metric_figure(metric: MetricDefinition, series: Series) -> Any:
         showlegend=False,
         bargap=0.15,
         hovermode="closest",
-        xaxis=_time_axis(),
+        xaxis=_time_axis(series),
         yaxis={
             "title": {"text": plotly_text(metric.unit)},
             "rangemode": "tozero",
@@ -73,13 +74,32 @@ def _trace(metric: MetricDefinition, series: Series) -> Any:
     if error is not None:
         common["error_y"] = error
     if metric.rollup in BAR_ROLLUPS:
-        return go.Bar(marker={"color": COLOUR}, **common)
+        week_ms = 7 * 24 * 3600 * 1000
+        # An explicit width: with a single week Plotly cannot infer one and draws a hairline.
+        return go.Bar(
+            marker={"color": COLOUR}, xperiod=week_ms, xperiodalignment="start", width=week_ms * 6 / 7, **common
+        )
     return go.Scatter(mode="lines+markers", line={"color": COLOUR, "width": 2}, marker={"size": 5}, **common)
 
 
-def _time_axis() -> dict[str, Any]:
+MIN_SHOWN_WEEKS = 8
+
+
+def _visible_range(series: Series) -> list[str] | None:
+    """At least MIN_SHOWN_WEEKS on the axis: with one or two weeks of data Plotly would otherwise zoom to
+    sub-second ticks. Bars start on their week's Monday and are a week wide."""
+    if not series.points:
+        return None
+    first, last = series.points[0].week, series.points[-1].week
+    start = min(first, last - timedelta(weeks=MIN_SHOWN_WEEKS - 1)) - timedelta(days=4)
+    return [start.isoformat(), (last + timedelta(days=11)).isoformat()]
+
+
+def _time_axis(series: Series) -> dict[str, Any]:
     return {
         "type": "date",
+        "range": _visible_range(series),
+        "tickformat": "%Y-%m-%d",
         "gridcolor": GRID,
         "rangeselector": {
             "buttons": list(RANGE_BUTTONS),

@@ -113,7 +113,7 @@ def overview(data: ReportData, all_scopes: list[Scope]) -> Markup:
         "tr",
         el("th", "Repository"),
         el("th", f"Commits, last {OVERVIEW_WEEKS} weeks", class_="num"),
-        el("th", "Active authors per week (average)", class_="num"),
+        el("th", "Active authors, busiest week", class_="num"),
         el("th", "Data through", class_="date"),
         el("th", "Flags"),
     )
@@ -143,7 +143,7 @@ def _overview_row(data: ReportData, scope: Scope, start: date | None) -> Markup:
         "tr",
         el("td", *name),
         el("td", _window_total(commits, start), class_="num"),
-        el("td", _window_average(authors, start), class_="num"),
+        el("td", _window_peak(authors, start), class_="num"),
         el("td", _date(scope.data_through), class_="date"),
         el("td", *(flag.html() for flag in scope.flags)),
     )
@@ -155,7 +155,7 @@ def _window_caption(start: date | None, latest: date | None) -> Markup:
     return el(
         "caption",
         f"The {OVERVIEW_WEEKS} weeks from {start.isoformat()} to the week of {latest.isoformat()}. "
-        "Active authors: people with at least one non-merge commit in a week, averaged over the weeks.",
+        "Active authors: people with at least one non-merge commit in a week; the busiest week of the twelve.",
     )
 
 
@@ -165,11 +165,12 @@ def _window_total(series: Series | None, start: date | None) -> str:
     return f"{series.total_since(start):,.0f}"
 
 
-def _window_average(series: Series | None, start: date | None) -> str:
-    """Weeks without a row count as zero: no non-merge commit that week means no active author."""
+def _window_peak(series: Series | None, start: date | None) -> str:
+    """Distinct people cannot be summed over weekly rows; the busiest week is an honest headline."""
     if series is None or start is None:
         return NO_DATA
-    return f"{series.total_since(start) / OVERVIEW_WEEKS:,.1f}"
+    values = [point.value or 0.0 for point in series.points if point.week >= start]
+    return f"{max(values, default=0.0):,.0f}"
 
 
 def _date(day: date | None) -> str:
