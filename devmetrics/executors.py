@@ -89,6 +89,23 @@ def make_executor(config: Config, tasks: int) -> Executor:
     )
 
 
+class DaskExecutor(Executor):
+    """A Dask cluster as an Executor: the client's executor, and the client closed on shutdown."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._executor: Executor = client.get_executor()
+        self._max_workers = max(1, len(client.scheduler_info().get("workers", {})))
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        # Dask's ClientExecutor knows no cancel_futures; pending chunks are simply not collected.
+        self._executor.shutdown(wait=wait)
+        self._client.close()
+
+
 def _dask_executor(address: str) -> Executor:
     try:
         from distributed import Client
@@ -97,10 +114,9 @@ def _dask_executor(address: str) -> Executor:
     if not address:
         raise DevmetricsError('scan.executor = "dask" needs scan.dask_address, e.g. tcp://scheduler:8786')
     try:
-        client = Client(address, timeout="10s")
+        client = Client(address, timeout="10s")  # type: ignore[no-untyped-call]
     except OSError as error:
         raise DevmetricsError(
             f"{address}: cannot reach the Dask scheduler ({error}); check scan.dask_address"
         ) from error
-    executor: Executor = client.get_executor()
-    return executor
+    return DaskExecutor(client)
