@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import click
 
@@ -21,6 +21,7 @@ from devmetrics.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, DevmetricsError
 if TYPE_CHECKING:
     from devmetrics.config import Config
     from devmetrics.scan import ScanSummary
+    from devmetrics.store import Store
 
 log = logging.getLogger("devmetrics")
 
@@ -163,7 +164,7 @@ class _progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
         self.bar = Progress(
-            "commits",
+            "[progress.description]{task.description}",
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
@@ -171,7 +172,7 @@ class _progress:
             transient=True,
         )
         self.bar.start()
-        self.task = self.bar.add_task("scan", total=None)
+        self.task = self.bar.add_task("scanning", total=None)
         return self.update
 
     def update(self, done: int, total: int) -> None:
@@ -186,16 +187,24 @@ def _print_summary(summary: ScanSummary, db_path: Path, *, quiet: bool) -> None:
     if quiet:  # failures were already logged as errors, one line each
         return
     for outcome in summary.outcomes:
+        if outcome.status == "failed":
+            click.echo(f"  FAILED     {outcome.target}")
+            continue
+        parts = []
+        if outcome.reachable or outcome.commits_added:
+            parts.append(f"{outcome.commits_added} new commits, {outcome.reachable} reachable")
+        if outcome.code is not None:
+            code = outcome.code
+            parts.append(
+                f"{code.revisions} new snapshots ({code.revisions_kept} kept), {code.blobs_measured} files measured, "
+                f"{code.blobs_reused} reused, {code.hunks} hunks"
+            )
         flags = " (shallow: partial history)" if outcome.is_shallow else ""
         if outcome.unreachable_now:
             flags += f" (history rewritten: {outcome.unreachable_now} commits no longer reachable)"
-        if outcome.status == "failed":
-            click.echo(f"  FAILED     {outcome.target}")
-        else:
-            click.echo(
-                f"  {outcome.status:<10} {outcome.name or outcome.target}: {outcome.commits_added} new commits, "
-                f"{outcome.reachable} reachable{flags}"
-            )
+        click.echo(
+            f"  {outcome.status:<10} {outcome.name or outcome.target}: {'; '.join(parts) or 'nothing new'}{flags}"
+        )
     ok = len(summary.outcomes) - len(summary.failed)
     click.echo(
         f"scanned {ok} of {len(summary.outcomes)} repositories into {db_path} in {summary.seconds:.1f} s; "
@@ -232,6 +241,138 @@ def report(app: AppContext, db: Path | None, out: Path | None, single_file: bool
         store.close()
     if not app.quiet:
         click.echo(f"wrote {len(written)} files; open {target / 'index.html'}")
+    return EXIT_OK
+
+
+TOP_OPTION = click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="How many entries of each ranking to show.",
+)
+
+
+class _Refreshable(Protocol):
+    def is_current(self, store: Store, config: Config) -> bool: ...
+
+    def analyze(self, store: Store, config: Config) -> int: ...
+
+
+def _open_current(app: AppContext, db: Path | None, analyzer: _Refreshable) -> tuple[Store, bool]:
+    """The store, its analyzer's figures recomputed first when the inputs or the rules changed, and whether
+    they are stale: a scan holding the writer lock leaves the stored figures as they are."""
+    from devmetrics.store import Store
+
+    path = app.db_path(db)
+    store = Store.open(path, create=False)
+    try:
+        stale = not analyzer.is_current(store, app.config) and not _recompute(path, store, app.config, analyzer)
+    except BaseException:
+        store.close()
+        raise
+    return store, stale
+
+
+def _recompute(path: Path, store: Store, config: Config, analyzer: _Refreshable) -> bool:
+    """Recompute under the writer lock; False, leaving the figures as they are, when a scan holds it."""
+    from devmetrics.store import writer_lock
+
+    locked = False
+    try:
+        with writer_lock(path):
+            locked = True
+            analyzer.analyze(store, config)
+    except DevmetricsError:
+        if locked:
+            raise
+        return False
+    return True
+
+
+def _print_answer(answer: dict[str, Any], as_json: bool, lines: list[str]) -> None:
+    click.echo(json.dumps(answer, indent=2, ensure_ascii=False) if as_json else "\n".join(lines))
+
+
+@cli.command()
+@DB_OPTION
+@JSON_OPTION
+@TOP_OPTION
+@click.pass_obj
+def debt(app: AppContext, db: Path | None, as_json: bool, top: int) -> int:
+    """Technical debt per code snapshot: minutes, density, ratio and A-E rating, the reduction against
+    debt.baseline_date, and the top findings."""
+    from devmetrics.analyzers import debt as debt_model
+
+    store, stale = _open_current(app, db, debt_model)
+    try:
+        answer = debt_model.report(store, app.config, top=top, stale=stale)
+    finally:
+        store.close()
+    _print_answer(answer, as_json, debt_model.render_text(answer))
+    return EXIT_OK
+
+
+@cli.command()
+@DB_OPTION
+@JSON_OPTION
+@TOP_OPTION
+@click.option("--repo", "repo", default=None, help="Only this repository (its name or identity).")
+@click.pass_obj
+def hotspots(app: AppContext, db: Path | None, as_json: bool, top: int, repo: str | None) -> int:
+    """Hotspots per repository, ranked: files (commits in the window × complexity, with ownership),
+    functions (commits touching them) and change coupling between files."""
+    from devmetrics.analyzers import hotspots as hotspot_model
+
+    store, stale = _open_current(app, db, hotspot_model)
+    try:
+        answer = hotspot_model.report(store, app.config, top=top, repo=repo, stale=stale)
+    finally:
+        store.close()
+    _print_answer(answer, as_json, hotspot_model.render_text(answer))
+    return EXIT_OK
+
+
+@cli.command()
+@DB_OPTION
+@JSON_OPTION
+@click.option(
+    "--explain",
+    "explain_sha",
+    default=None,
+    metavar="SHA",
+    help="The class, tool, confidence and evidence of one commit (an unambiguous prefix is enough).",
+)
+@click.option("--repo", "repo", default=None, help="Only this repository (its name or identity).")
+@click.option("--rules", "list_rules", is_flag=True, help="List the effective rules (built-in and configured).")
+@click.pass_obj
+def attribution(
+    app: AppContext, db: Path | None, as_json: bool, explain_sha: str | None, repo: str | None, list_rules: bool
+) -> int:
+    """AI attribution: commits by class (ai-authored, ai-assisted, bot, human) and by tool, and the commits
+    excluded per reason. Rules changed in the configuration re-attribute the stored commits first."""
+    from devmetrics.analyzers import attribution as model
+    from devmetrics.analyzers import attribution_report as view
+
+    settings = model.Settings.of(app.config)
+    if list_rules:
+        listed = view.rules(settings)
+        _print_answer(listed, as_json, view.rules_lines(listed))
+        return EXIT_OK
+    store, stale = _open_current(app, db, model)
+    try:
+        if explain_sha is not None:
+            answer = view.explain(store, settings, explain_sha, repo, pseudonymize=app.config.privacy.pseudonymize)
+            lines = view.explain_lines(answer)
+        else:
+            answer = view.summary(store, settings, repo)
+            lines = view.summary_lines(answer)
+    finally:
+        store.close()
+    answer["stale"] = stale
+    if stale:
+        lines.append("stale: a scan holds the database; these are the rows stored before the rules changed")
+    _print_answer(answer, as_json, lines)
     return EXIT_OK
 
 
@@ -285,6 +426,57 @@ def config_command(app: AppContext, as_json: bool) -> int:
     width = max((len(key) for key, *_ in values), default=0)
     for key, value, origin, _doc in values:
         click.echo(f"{key:<{width}} = {value}    # {origin}")
+    return EXIT_OK
+
+
+def _baseline_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[str, str] | None:
+    import datetime
+
+    if value is None:
+        return None
+    start, colon, end = value.partition(":")
+    try:
+        if not colon or datetime.date.fromisoformat(end) < datetime.date.fromisoformat(start):
+            raise ValueError
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give START:END, two dates like 2025-01-06:2025-03-30") from None
+    return start, end
+
+
+@cli.command()
+@DB_OPTION
+@JSON_OPTION
+@click.option(
+    "--window",
+    "window_weeks",
+    type=click.IntRange(min=1, max=520),
+    default=None,
+    metavar="WEEKS",
+    help="Compare the last WEEKS complete weeks with data (default: throughput.window_weeks).",
+)
+@click.option(
+    "--baseline",
+    "baseline",
+    default=None,
+    metavar="START:END",
+    callback=_baseline_option,
+    help="Pre-adoption baseline, two dates (default: throughput.baseline_start and baseline_end).",
+)
+@click.pass_obj
+def throughput(
+    app: AppContext, db: Path | None, as_json: bool, window_weeks: int | None, baseline: tuple[str, str] | None
+) -> int:
+    """The productivity multiplier (commits per active developer-week, window ÷ baseline) with its 95%
+    interval and n, the within-author and AI vs non-AI views, and churn and reverts by class."""
+    from devmetrics.analyzers import throughput as model
+    from devmetrics.store import Store
+
+    store = Store.open(app.db_path(db), create=False)
+    try:
+        answer = model.report(store, app.config, window_weeks=window_weeks, baseline=baseline)
+    finally:
+        store.close()
+    click.echo(json.dumps(answer, indent=2, ensure_ascii=False) if as_json else model.render(answer))
     return EXIT_OK
 
 

@@ -144,9 +144,160 @@ class CodeConfig:
 
 
 @dataclass(frozen=True)
+class DebtConfig:
+    baseline_date: str = setting(
+        "", "debt reduction is measured against the last snapshot on or before this date; empty = none", is_date=True
+    )
+    max_cyclomatic: int = setting(10, "a function with a higher cyclomatic complexity is a finding", minimum=1)
+    cyclomatic_minutes: float = setting(5.0, "remediation minutes of a cyclomatic complexity finding", minimum=0)
+    cyclomatic_minutes_per_point: float = setting(
+        1.0, "extra minutes per cyclomatic point over max_cyclomatic", minimum=0
+    )
+    max_cognitive: int = setting(15, "a function with a higher cognitive complexity is a finding", minimum=1)
+    cognitive_minutes: float = setting(5.0, "remediation minutes of a cognitive complexity finding", minimum=0)
+    cognitive_minutes_per_point: float = setting(1.0, "extra minutes per cognitive point over max_cognitive", minimum=0)
+    max_function_lines: int = setting(60, "a longer function (lines from start to end) is a finding", minimum=1)
+    long_function_minutes: float = setting(20.0, "remediation minutes of a long function", minimum=0)
+    max_nesting: int = setting(4, "a function nesting control structures deeper than this is a finding", minimum=1)
+    nesting_minutes: float = setting(10.0, "remediation minutes of a deep nesting finding", minimum=0)
+    nesting_minutes_per_level: float = setting(5.0, "extra minutes per nesting level over max_nesting", minimum=0)
+    max_parameters: int = setting(5, "a function with more parameters is a finding", minimum=0)
+    parameters_minutes: float = setting(15.0, "remediation minutes of a too-many-parameters finding", minimum=0)
+    min_maintainability: float = setting(
+        10.0,
+        "a file with a lower maintainability index (radon, Python only; below 10 is rank C) is a finding",
+        minimum=0,
+    )
+    maintainability_minutes: float = setting(30.0, "remediation minutes of a low-maintainability file", minimum=0)
+    markers: tuple[str, ...] = setting(("TODO", "FIXME", "HACK", "XXX"), "debt marker comments that are findings")
+    marker_minutes: float = setting(10.0, "remediation minutes of a debt marker other than TODO", minimum=0)
+    todo_minutes: float = setting(5.0, "remediation minutes of a TODO marker", minimum=0)
+    duplication_minutes: float = setting(
+        10.0, "remediation minutes of a duplicated block (10 or more code lines)", minimum=0
+    )
+    duplication_minutes_per_line: float = setting(
+        1.0, "extra minutes per duplicated code line beyond the first 10 of a block", minimum=0
+    )
+    line_cost_minutes: float = setting(
+        30.0, "minutes to develop one code line: the debt ratio's denominator (SonarQube: 30)", minimum=0.001
+    )
+    rating_a: float = setting(0.05, "highest debt ratio rated A (SonarQube: 0.05)", minimum=0)
+    rating_b: float = setting(0.10, "highest debt ratio rated B (SonarQube: 0.1)", minimum=0)
+    rating_c: float = setting(0.20, "highest debt ratio rated C (SonarQube: 0.2)", minimum=0)
+    rating_d: float = setting(0.50, "highest debt ratio rated D; above is E (SonarQube: 0.5)", minimum=0)
+
+
+@dataclass(frozen=True)
+class HotspotsConfig:
+    window_days: int = setting(90, "days of history, back from the newest commit, that hotspots count", minimum=1)
+    min_revisions: int = setting(
+        5, "change coupling: least average revisions of the two files (code-maat: 5)", minimum=1
+    )
+    min_shared_revisions: int = setting(
+        5, "change coupling: least commits changing both files (code-maat: 5)", minimum=1
+    )
+    min_coupling: int = setting(30, "change coupling: least degree in percent (code-maat: 30)", minimum=0, maximum=100)
+    max_changeset_files: int = setting(
+        30, "change coupling: commits changing more files are ignored (code-maat: 30)", minimum=2
+    )
+
+
+@dataclass(frozen=True)
 class RepoConfig:
     path: str = field(metadata={DOC: "local path or URL of the repository", NONEMPTY: True})
     name: str = setting("", "display name; empty = derived from the origin URL or the folder name")
+
+
+@dataclass(frozen=True)
+class ThroughputConfig:
+    baseline_start: str = setting(
+        "", "first day of the pre-adoption baseline of the multiplier; empty = none (no multiplier)", is_date=True
+    )
+    baseline_end: str = setting("", "last day of the pre-adoption baseline (inclusive)", is_date=True)
+    window_weeks: int = setting(
+        12, "weeks compared with the baseline: the most recent complete weeks with data", minimum=1, maximum=520
+    )
+    min_developers: int = setting(
+        5, "fewer developers in a period than this and a ratio says 'insufficient data'", minimum=2
+    )
+    bootstrap_samples: int = setting(
+        2000, "resamples of developers behind every 95% interval", minimum=200, maximum=100_000
+    )
+    seed: int = setting(0, "seed of the resampling: the same data and seed give the same intervals", minimum=0)
+
+
+ATTRIBUTION_CLASSES = ("ai-authored", "ai-assisted", "bot", "human")
+
+
+@dataclass(frozen=True)
+class AttributionRuleConfig:
+    id: str = field(metadata={DOC: "rule id; the id of a built-in rule replaces that rule", NONEMPTY: True})
+    field: str = field(
+        metadata={
+            DOC: "what the pattern reads: author, author_email, committer, committer_email, subject, body, branch, "
+            "label, pr_body or trailer:<key>",
+            NONEMPTY: True,
+        }
+    )
+    # `field` above is now this class's key, so the factory is named in full below.
+    pattern: str = dataclasses.field(
+        metadata={DOC: "regular expression, case-insensitive; groups tool and model name them", NONEMPTY: True}
+    )
+    classification: str = dataclasses.field(metadata={DOC: "the class a match gives", CHOICES: ATTRIBUTION_CLASSES})
+    tool: str = setting("", "tool id a match gives; empty = from the pattern's tool group or the matched text")
+    confidence: float = setting(0.9, "how sure a match is; the strongest evidence decides", minimum=0, maximum=1)
+
+
+@dataclass(frozen=True)
+class AttributionConfig:
+    disable: tuple[str, ...] = setting((), "ids of built-in rules to switch off (`devmetrics attribution --rules`)")
+    rules: tuple[AttributionRuleConfig, ...] = setting((), "rules added, or replacing built-in ones of the same id")
+    ai_era_start: str = setting(
+        "2021-06-29",
+        "commits committed before this date count as human with high confidence (AI tools did not exist)",
+        is_date=True,
+    )
+    merge_limit: int = setting(
+        500, "a merge bringing in more commits than this passes no label down (not a pull request)", minimum=1
+    )
+
+
+@dataclass(frozen=True)
+class IdentityAliasConfig:
+    emails: tuple[str, ...] = field(metadata={DOC: "e-mails of one person; the first one is the identity's key"})
+    name: str = setting("", "display name; empty = the latest author name seen")
+
+
+@dataclass(frozen=True)
+class IdentitiesConfig:
+    aliases: tuple[IdentityAliasConfig, ...] = setting(
+        (), "e-mails that are one person, one [[identities.aliases]] each"
+    )
+    pseudonym_salt: str = setting(
+        "", "salt of pseudonyms (keep it private; DEVMETRICS_PSEUDONYM_SALT in the environment wins)"
+    )
+
+
+@dataclass(frozen=True)
+class TeamConfig:
+    name: str = field(metadata={DOC: "team name", NONEMPTY: True})
+    members: tuple[str, ...] = field(metadata={DOC: "e-mails or globs such as *@payments.example.com"})
+
+
+@dataclass(frozen=True)
+class ExclusionsConfig:
+    ignore_revs_file: str = setting(
+        ".git-blame-ignore-revs", "file in each repository listing commits to leave out; empty = none"
+    )
+    authors: tuple[str, ...] = setting((), "author e-mails or globs whose commits are left out")
+    paths: tuple[str, ...] = setting((), "path globs; a commit changing only such paths is left out")
+    repositories: tuple[str, ...] = setting((), "repository names, identities or globs left out")
+    mass_change_lines: int = setting(
+        5000, "a commit changing more lines is a mass change, left out; 0 = no limit", minimum=0
+    )
+    mass_change_files: int = setting(
+        500, "a commit changing more files is a mass change, left out; 0 = no limit", minimum=0
+    )
 
 
 def _no_origins() -> Mapping[str, str]:
@@ -163,6 +314,12 @@ class Config:
     code: CodeConfig = field(
         default_factory=CodeConfig, metadata={DOC: "code metrics over history (`scan --only code`)"}
     )
+    debt: DebtConfig = field(
+        default_factory=DebtConfig, metadata={DOC: "the technical debt model: findings, minutes, rating grid"}
+    )
+    hotspots: HotspotsConfig = field(
+        default_factory=HotspotsConfig, metadata={DOC: "hotspots, ownership and change coupling"}
+    )
     repos: tuple[RepoConfig, ...] = setting((), "repositories to scan, one [[repos]] table each")
     source: str = field(
         default=DEFAULT_SOURCE,
@@ -174,6 +331,20 @@ class Config:
         compare=False,
         repr=False,
         metadata={INTERNAL: True, DOC: 'dotted key -> "default" or "<file>:<line>"'},
+    )
+    throughput: ThroughputConfig = field(
+        default_factory=ThroughputConfig,
+        metadata={DOC: "throughput and the productivity multiplier (`devmetrics throughput`)"},
+    )
+    attribution: AttributionConfig = field(
+        default_factory=AttributionConfig, metadata={DOC: "AI attribution rules (`devmetrics attribution`)"}
+    )
+    identities: IdentitiesConfig = field(
+        default_factory=IdentitiesConfig, metadata={DOC: "who is who: e-mail aliases and pseudonyms"}
+    )
+    teams: tuple[TeamConfig, ...] = setting((), "teams, one [[teams]] table each; figures per team")
+    exclusions: ExclusionsConfig = field(
+        default_factory=ExclusionsConfig, metadata={DOC: "commits left out of throughput and debt baselines, counted"}
     )
 
 

@@ -28,11 +28,12 @@ from devmetrics.model import CommitRows, RepoRef
 from devmetrics.store import Store
 
 if TYPE_CHECKING:
+    from devmetrics.analyzers.code.stage import CodeOutcome
     from devmetrics.collectors.git import ChunkTask, HistoryOptions
 
 log = logging.getLogger("devmetrics.scan")
 STAGES = ("history", "code", "hosts")
-AVAILABLE_STAGES = ("history",)
+AVAILABLE_STAGES = ("history", "code")
 FAULT_ENV = "DEVMETRICS_FAULT"  # test-only fault injection, e.g. "chunk-committed:2"
 
 
@@ -47,6 +48,8 @@ class RepoOutcome:
     is_shallow: bool = False
     reason: str = ""
     seconds: float = 0.0
+    local_path: str = ""  # the repository read: the target itself, or the mirror of a URL
+    code: CodeOutcome | None = None  # the code stage's counts, when it ran
 
 
 @dataclass
@@ -96,6 +99,7 @@ def scan(
     started = time.monotonic()
     summary = ScanSummary(run_id=uuid.uuid4().hex[:12])
     wanted = set(stages)
+    targets = list(targets)
     options = git.HistoryOptions(config.scan.detect_renames, config.scan.rename_threshold)
     plans: list[_RepoPlan] = []
     if "history" in wanted:
@@ -104,7 +108,7 @@ def scan(
             summary.outcomes.append(outcome)
             scan_id = store.start_scan(summary.run_id, target, "history", __version__)
             try:
-                local = mirror.local_path(target, Path(config.scan.clone_dir))
+                local = outcome.local_path = mirror.local_path(target, Path(config.scan.clone_dir))
                 plan = _plan(store, local, target, name, options, config, scan_id, outcome)
             except DevmetricsError as error:
                 _fail(store, scan_id, outcome, str(error), None)
@@ -113,9 +117,44 @@ def scan(
             if plan is not None:
                 plans.append(plan)
         _run_chunks(store, plans, options, config, progress, executor)
+    if "code" in wanted:
+        _run_code(store, targets, summary, config, progress, executor)
     summary.metric_rows = _analyze(store, config)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _run_code(
+    store: Store,
+    targets: list[tuple[str, str]],
+    summary: ScanSummary,
+    config: Config,
+    progress: Callable[[int, int], None] | None,
+    executor: Executor | None,
+) -> None:
+    """The code stage for every target whose history stage (when it ran) did not fail."""
+    from devmetrics.analyzers.code import stage as code_stage
+
+    outcomes = {outcome.target: outcome for outcome in summary.outcomes}
+    code_only = set()
+    jobs: list[tuple[RepoOutcome, code_stage.CodeJob]] = []
+    for target, name in targets:
+        outcome = outcomes.get(target)
+        if outcome is None:  # --only code
+            outcome = outcomes[target] = RepoOutcome(target=target, name=name)
+            summary.outcomes.append(outcome)
+            code_only.add(target)
+        if outcome.status != "failed":
+            jobs.append((outcome, code_stage.CodeJob(target, outcome.name, outcome.local_path or None)))
+    results = code_stage.run(
+        store, [job for _, job in jobs], config, run_id=summary.run_id, executor=executor, progress=progress
+    )
+    for (outcome, _job), result in zip(jobs, results, strict=True):
+        outcome.code = result
+        outcome.name = outcome.name or result.name
+        outcome.seconds += result.seconds
+        if result.status == "failed" or outcome.target in code_only:
+            outcome.status, outcome.reason = result.status, result.reason
 
 
 def _plan(

@@ -663,7 +663,8 @@ def write_toml(document: dict[str, Any], root: str, dotted: bool) -> tuple[str, 
         for name, value in table.items():
             if isinstance(value, dict) and dotted:
                 for inner, scalar in value.items():
-                    emit(f"{name}.{inner} = {toml_literal(scalar)}", join(join(key, name), inner))
+                    if not isinstance(scalar, list):  # arrays of tables inside get headers below
+                        emit(f"{name}.{inner} = {toml_literal(scalar)}", join(join(key, name), inner))
             elif isinstance(value, dict):
                 out.append(f"[{join(header, name)}]")
                 body(value, join(header, name), join(key, name))
@@ -671,6 +672,10 @@ def write_toml(document: dict[str, Any], root: str, dotted: bool) -> tuple[str, 
             for index, entry in enumerate(value if isinstance(value, list) else []):
                 out.append(f"[[{join(header, name)}]]")
                 body(entry, join(header, name), f"{join(key, name)}[{index}]")
+            for inner, entries in value.items() if isinstance(value, dict) and dotted else ():
+                for index, entry in enumerate(entries if isinstance(entries, list) else []):
+                    out.append(f"[[{join(join(header, name), inner)}]]")
+                    body(entry, join(join(header, name), inner), f"{join(join(key, name), inner)}[{index}]")
 
     body(document, root, "")
     return "\n".join(out) + "\n", lines

@@ -17,7 +17,7 @@ from tests.repo_builder import Change, CommitSpec, Person, build_repo, git, synt
 
 
 def scan(*args: str) -> int:
-    return main(["--quiet", "scan", *args])
+    return main(["--quiet", "scan", "--only", "history", *args])
 
 
 def rev_list(repo: Path, *refs: str) -> set[str]:
@@ -134,7 +134,9 @@ def test_force_push_keeps_facts_and_updates_reachable(
         db, "SELECT sum(value) FROM metric_values WHERE metric = 'history.commits' AND scope_kind = 'org'"
     )
     assert week_total == non_merge_reachable != week_total_before
-    assert "history rewritten" in str(scalar(db, "SELECT reason FROM scans ORDER BY id DESC LIMIT 1"))
+    assert "history rewritten" in str(
+        scalar(db, "SELECT reason FROM scans WHERE stage = 'history' ORDER BY id DESC LIMIT 1")
+    )
 
 
 def test_all_refs_scans_every_branch(history_repo: Path, clone_of: Callable[[Path], Path], tmp_path: Path) -> None:
@@ -230,7 +232,11 @@ def test_one_bad_repository_does_not_stop_the_others(small_repo: Path, tmp_path:
     assert result.returncode == 1
     assert "missing: no such folder" in result.stderr
     assert scalar(db, "SELECT count(*) FROM commits") == 5
-    assert query(db, "SELECT status FROM scans ORDER BY id") == [("failed",), ("ok",)]
+    assert query(db, "SELECT target LIKE '%missing', stage, status FROM scans ORDER BY id") == [
+        (1, "history", "failed"),
+        (0, "history", "ok"),
+        (0, "code", "ok"),
+    ]
 
 
 def test_url_is_mirrored_and_fetched_again(small_repo: Path, clone_of: Callable[[Path], Path], tmp_path: Path) -> None:
@@ -263,7 +269,9 @@ def test_weekly_metrics_match_git(history_repo: Path, tmp_path: Path) -> None:
         )
     )
     assert stored == {week: float(count) for week, count in expected.items()}
-    assert scalar(db, "SELECT count(*) FROM metric_definitions") == 3
+    from devmetrics.analyzers.registry import all_metrics
+
+    assert scalar(db, "SELECT count(*) FROM metric_definitions") == len(all_metrics())
 
 
 def test_large_synthetic_history_scans_in_chunks(tmp_path: Path) -> None:

@@ -1,0 +1,1107 @@
+"""Attribution: every stored commit is `ai-authored`, `ai-assisted`, `bot` or `human` (DESIGN §5), with its
+tool, model, confidence and evidence, the identity it is credited to and the exclusion that keeps it out.
+
+Precedence, strongest first (the evidence of every matching rule is kept):
+1. `ai-authored` evidence (an agent as author, an agent branch, an agent co-author, `Generated-by`): an
+   agent wrote the change; a statement in the message does not undo that.
+2. `ai-assisted` evidence (co-author trailers, `Assisted-by`, `AI-Assisted: <tool>`, free-text disclosures)
+   against `human` disclosures (`AI-Assisted: no`, "no AI was used"): the more confident one wins, the
+   disclosure on a tie. Co-author trailers can be added without the author's knowledge (VS Code adds
+   `Co-authored-by: Copilot` from telemetry), so an explicit "no" outweighs a weak trailer.
+3. `bot`: the author is non-AI automation (dependabot, renovate, github-actions, ...); a bot committer alone
+   (GitHub's web-flow, a merge queue) says nothing.
+4. `human` by default: no marker. Commits committed before `attribution.ai_era_start` are human with high
+   confidence; later ones with less, because markers can be switched off (absence is not proof).
+
+Merges and the commits they bring in (those reachable from the merge's other parents, not from its first):
+- a merge's own evidence (a PR-level disclosure in its message, an agent branch in its subject) labels the
+  merge and passes down to every brought-in commit that has no evidence of its own; a commit's own evidence
+  always wins; the innermost labelled merge passes its label first;
+- a merge without evidence of its own is labelled from what it brought in: ai-authored if any of those
+  commits is, else ai-assisted if any is, else bot if all are; so a first-parent view keeps the labels;
+- a merge that brought in more than `attribution.merge_limit` commits passes nothing down (not a PR).
+An agent-authored commit is credited to a human: its author when a person, else a human co-author, else its
+committer when a person, else the author of the innermost merge that brought it in.
+
+Rows are keyed by a hash of the classifier, the effective rules, the settings that decide a row and the
+repository's ignore-revs list: a changed rule re-attributes the stored commits without reading git again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import fnmatch
+import functools
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pathspec
+from pathspec.patterns.gitignore.basic import GitIgnoreBasicPattern
+
+from devmetrics.analyzers import merges
+from devmetrics.analyzers.attribution_rules import (
+    AI_ASSISTED,
+    AI_AUTHORED,
+    AI_CLASSES,
+    BOT,
+    COMMIT_FIELDS,
+    HUMAN,
+    PR_FIELDS,
+    TRAILER_PREFIX,
+    Evidence,
+    Rule,
+    RuleSet,
+    effective_rules,
+    rules_hash,
+)
+from devmetrics.analyzers.identities import (
+    AGENT,
+    PERSON,
+    IdentityBook,
+    IdentityResolver,
+    TeamMatcher,
+    looks_automated,
+    pseudonym_salt,
+    split_person,
+)
+from devmetrics.analyzers.identities import BOT as BOT_KIND
+from devmetrics.errors import ConfigError
+from devmetrics.metrics import MetricDef
+from devmetrics.store import LOOKUP_BATCH, MetricValue
+
+if TYPE_CHECKING:
+    from devmetrics.config import Config, ExclusionsConfig, IdentitiesConfig, TeamConfig
+    from devmetrics.store import Store
+
+NAME = "attribution"
+VERSION = "1"
+log = logging.getLogger("devmetrics.attribution")
+
+WEEK_NOTE = (
+    "Weeks start on Monday (UTC), by committer date (author dates can be years off); reachable non-merge "
+    "commits, excluded ones left out; groups of fewer than privacy.min_group_size people are not shown."
+)
+METRICS = (
+    MetricDef(
+        "attribution.ai_authored_commits",
+        "AI-authored commits per week",
+        "commits",
+        "neutral",
+        "sum",
+        f"Commits an AI agent wrote: agent author, agent branch or co-author, Generated-by trailer. {WEEK_NOTE}",
+    ),
+    MetricDef(
+        "attribution.ai_assisted_commits",
+        "AI-assisted commits per week",
+        "commits",
+        "neutral",
+        "sum",
+        "Commits a person wrote with AI help: AI co-author trailers, Assisted-by, AI-Assisted: <tool>, "
+        f"tool footers, free-text disclosures. {WEEK_NOTE}",
+    ),
+    MetricDef(
+        "attribution.human_commits",
+        "Human commits per week",
+        "commits",
+        "neutral",
+        "sum",
+        f"Commits with no AI marker, or with a negative disclosure (AI-Assisted: no). {WEEK_NOTE}",
+    ),
+    MetricDef(
+        "attribution.bot_commits",
+        "Bot commits per week",
+        "commits",
+        "neutral",
+        "sum",
+        f"Commits authored by non-AI automation (dependabot, renovate, github-actions, ...). {WEEK_NOTE}",
+    ),
+    MetricDef(
+        "attribution.ai_share",
+        "Share of AI commits",
+        "share",
+        "neutral",
+        "ratio",
+        f"AI-authored plus AI-assisted commits divided by all commits but bots'; n is that denominator. {WEEK_NOTE}",
+    ),
+    MetricDef(
+        "attribution.excluded_commits",
+        "Excluded commits per week",
+        "commits",
+        "neutral",
+        "sum",
+        "Commits left out by [exclusions]: ignore-revs file, authors, paths, repositories, mass changes. "
+        "Weeks by committer date; reachable non-merge commits.",
+    ),
+)
+CLASS_METRICS = {
+    AI_AUTHORED: "attribution.ai_authored_commits",
+    AI_ASSISTED: "attribution.ai_assisted_commits",
+    HUMAN: "attribution.human_commits",
+    BOT: "attribution.bot_commits",
+}
+CLASS_DEFINITIONS = {
+    AI_AUTHORED: "an AI agent wrote the change: agent author, agent branch or PR, agent co-author, Generated-by",
+    AI_ASSISTED: "a person wrote it with AI help: AI co-author trailers, Assisted-by, AI-Assisted: <tool>",
+    BOT: "non-AI automation (dependabot, renovate, github-actions, ...)",
+    HUMAN: "no AI marker (markers can be switched off), or a negative disclosure",
+}
+BEFORE_ERA_CONFIDENCE = 0.95
+UNMARKED_CONFIDENCE = 0.6
+EXCLUSION_REASONS = ("repository", "ignore-revs", "author", "paths", "mass-change")
+SYNC_SOURCE = "attribution"
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_MERGE_BRANCH = re.compile(
+    r"^Merge (?:pull request #\d+ from [^/\s]+/(?P<pr>\S+)"
+    r"|(?:remote-tracking )?branch '(?:(?:origin|upstream)/)?(?P<branch>[^']+)')"
+)
+ROW_COLUMNS = (
+    "repo_id, sha, class, tool, model, confidence, evidence, author_identity, credited_to, excluded, rules_hash"
+)
+UPSERT_ROW = f"INSERT OR REPLACE INTO attributions ({ROW_COLUMNS}) VALUES ({', '.join('?' * 11)})"  # noqa: S608
+COMMIT_COLUMNS = (
+    "sha, author_name, author_email, committer_name, committer_email, committer_time, subject, message, trailers, "
+    "is_merge, insertions, deletions, files"
+)
+STORED_VALUES = "class, tool, model, confidence, evidence, author_identity, credited_to, excluded"
+STORED_ROWS = f"SELECT sha, {STORED_VALUES}, rules_hash FROM attributions WHERE repo_id = ?"  # noqa: S608
+# A commit's facts, its parents, then its stored attribution values and their hash (NULL when it has none).
+JOINED_ROWS = (
+    f"SELECT {', '.join(f'c.{name.strip()}' for name in COMMIT_COLUMNS.split(','))}, c.parents, "  # noqa: S608
+    f"{', '.join(f'a.{name.strip()}' for name in STORED_VALUES.split(','))}, a.rules_hash "
+    "FROM commits c LEFT JOIN attributions a ON a.repo_id = c.repo_id AND a.sha = c.sha WHERE c.repo_id = ?"
+)
+DIRTY_ROWS = (
+    "SELECT c.sha, a.rules_hash FROM commits c LEFT JOIN attributions a ON a.repo_id = c.repo_id AND a.sha = c.sha "
+    "WHERE c.repo_id = ?"
+)
+NO_EVIDENCE = "[]"
+
+
+# --- settings -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything of the configuration that decides attribution rows, identities and metrics."""
+
+    rules: tuple[Rule, ...]
+    era_start: int
+    merge_limit: int
+    identities: IdentitiesConfig
+    exclusions: ExclusionsConfig
+    teams: tuple[TeamConfig, ...]
+    min_group_size: int
+    salt: str
+
+    @classmethod
+    def of(cls, config: Config) -> Settings:
+        section = config.attribution
+        era_start = 0  # no era: every unmarked commit is "human, not sure"
+        if section.ai_era_start:
+            day = datetime.date.fromisoformat(section.ai_era_start)
+            era_start = int(datetime.datetime.combine(day, datetime.time(), datetime.UTC).timestamp())
+        return cls(
+            rules=effective_rules(section, config.origins),
+            era_start=era_start,
+            merge_limit=section.merge_limit,
+            identities=config.identities,
+            exclusions=config.exclusions,
+            teams=config.teams,
+            min_group_size=config.privacy.min_group_size,
+            salt=pseudonym_salt(config.identities),
+        )
+
+    @cached_property
+    def rules_hash(self) -> str:
+        return rules_hash(self.rules)
+
+    @cached_property
+    def base_settings(self) -> str:
+        """Hash of what decides a row besides the rules and a repository's ignore-revs list."""
+        aliases = dataclasses.asdict(self.identities)["aliases"]
+        parts = [NAME, VERSION, self.era_start, self.merge_limit, aliases, dataclasses.asdict(self.exclusions)]
+        return _digest(parts)
+
+    @cached_property
+    def row_settings(self) -> str:
+        return _digest([self.base_settings, self.rules_hash])
+
+    def base_hash(self, ignore_revs: frozenset[str]) -> str:
+        return _digest([self.base_settings, sorted(ignore_revs)])
+
+    def row_hash(self, ignore_revs: frozenset[str]) -> str:
+        return _digest([self.row_settings, sorted(ignore_revs)])
+
+    def publish_hash(self, repo_states: Iterable[str]) -> str:
+        """Hash of what decides identities and metrics: every repository's state, teams, salt, group size."""
+        teams = [dataclasses.asdict(team) for team in self.teams]
+        return _digest([self.row_settings, sorted(repo_states), teams, self.salt, self.min_group_size])
+
+
+def _digest(parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# --- decisions ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    cls: str
+    tool: str | None
+    model: str | None
+    confidence: float
+
+
+def decide(evidence: Sequence[Evidence], default: Decision) -> Decision:
+    """The class the evidence supports (see the module docstring for the precedence)."""
+    best: dict[str, Evidence] = {}
+    for item in evidence:
+        current = best.get(item.cls)
+        if current is None or item.confidence > current.confidence:
+            best[item.cls] = item
+    winner = best.get(AI_AUTHORED)
+    if winner is None:
+        human, assisted = best.get(HUMAN), best.get(AI_ASSISTED)
+        if human is not None and assisted is not None:
+            winner = human if human.confidence >= assisted.confidence else assisted
+        else:
+            winner = human or assisted or best.get(BOT)
+    if winner is None:
+        return default
+    return Decision(winner.cls, None if winner.cls == HUMAN else winner.tool, winner.model, winner.confidence)
+
+
+DERIVED_RULES = ("default.", "merge.")  # evidence the analyzer derives, not a rule's match
+
+
+def has_own_label(evidence: Iterable[Evidence]) -> bool:
+    """Whether a rule matched the commit itself (not a default, a roll-up or a label passed down)."""
+    return any(not item.via and not item.rule.startswith(DERIVED_RULES) for item in evidence)
+
+
+def has_label(evidence: Iterable[Evidence]) -> bool:
+    return any(item.via or not item.rule.startswith(DERIVED_RULES) for item in evidence)
+
+
+def merge_branch(subject: str) -> str:
+    """The merged branch named by a merge commit's standard subject (GitHub, GitLab, git), else ""."""
+    found = _MERGE_BRANCH.match(subject)
+    return (found["pr"] or found["branch"] or "") if found else ""
+
+
+def prose_body(message: str) -> str:
+    """The message after its subject paragraph, without quoted (`>`), indented or fenced lines: text a person
+    wrote there, not a quoted log, an example trailer or a code sample."""
+    rest = message.lstrip("\n").partition("\n\n")[2]
+    lines: list[str] = []
+    fenced = False
+    for line in rest.split("\n"):
+        stripped = line.lstrip()
+        if stripped.startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced and not stripped.startswith(">") and not line.startswith(("\t", "    ")):
+            lines.append(line)
+    return "\n".join(lines)
+
+
+# --- one commit -----------------------------------------------------------------------------------------
+
+BEFORE_ERA = Decision(HUMAN, None, None, BEFORE_ERA_CONFIDENCE)
+UNMARKED = Decision(HUMAN, None, None, UNMARKED_CONFIDENCE)
+
+
+@dataclass(slots=True)
+class Draft:
+    """A commit's attribution while a repository is being attributed."""
+
+    sha: str
+    is_merge: bool
+    evidence: list[Evidence]
+    decision: Decision
+    author_identity: str
+    credited_to: str | None
+    excluded: str | None
+    merge_author: str | None = None  # for a merge: its author's identity when a person (who merged)
+    changed: bool = True
+    stored: tuple[Any, ...] | None = None  # the values stored before, to write only what changed
+
+    def values(self) -> tuple[object, ...]:
+        """The row's columns from `class` to `excluded`, as stored (and as read back to compare)."""
+        decision = self.decision
+        return (
+            decision.cls,
+            decision.tool,
+            decision.model,
+            decision.confidence,
+            evidence_json(tuple(self.evidence)),
+            self.author_identity,
+            self.credited_to,
+            self.excluded,
+        )
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def evidence_json(evidence: tuple[Evidence, ...]) -> str:
+    """The `evidence` column; the same few lists recur across many commits."""
+    if not evidence:
+        return NO_EVIDENCE
+    return json.dumps([item.as_json() for item in evidence], ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class People:
+    """What a commit's author and committer say, worked out once per (author, committer) pair."""
+
+    evidence: tuple[Evidence, ...]
+    author: str  # identity key
+    author_is_person: bool
+    committer: str | None  # identity key when the committer is a person
+
+
+class Classifier:
+    """Own evidence, decision and credit of single commits, from their stored facts. Values that repeat
+    (identities, trailer lists) are worked out once; long texts get a keyword test before any regex."""
+
+    def __init__(self, settings: Settings, resolver: IdentityResolver) -> None:
+        self.ruleset = RuleSet(settings.rules)
+        self.resolver = resolver
+        self.era_start = settings.era_start
+        self._persons: dict[tuple[str, str], bool] = {}
+        self._people: dict[tuple[str, str, str, str], People] = {}
+        self._trailers: dict[str, tuple[Evidence, ...]] = {}
+        self._fields = {name for name in (*COMMIT_FIELDS, *PR_FIELDS) if self.ruleset.has_field(name)}
+        self._subject_test = self.ruleset.quick_tests.get("subject")
+        self._body_test = self.ruleset.quick_tests.get("body")
+
+    def evidence(self, row: Sequence[Any]) -> list[Evidence]:
+        """Every rule match on the commit's own fields, each (rule, match) once."""
+        _, a_name, a_email, c_name, c_email, _, subject, message, trailers, is_merge, *_ = row
+        found = self.people(a_name, a_email, c_name, c_email).evidence
+        if trailers != NO_EVIDENCE:
+            found += self.trailer_evidence(trailers)
+        if self._subject_test is not None:
+            candidates = self._subject_test.candidates(subject)
+            if candidates:
+                found += self.ruleset.match_candidates("subject", subject, candidates)
+        if self._body_test is not None:
+            found += self.body_evidence(message)
+        if is_merge and "branch" in self._fields:
+            found += self.ruleset.match_remembered("branch", merge_branch(subject))
+        return _unique(list(found)) if found else []
+
+    def people(self, a_name: str, a_email: str, c_name: str, c_email: str) -> People:
+        key = (a_name, a_email, c_name, c_email)
+        found = self._people.get(key)
+        if found is None:
+            ruleset, fields = self.ruleset, self._fields
+            evidence = ruleset.match_remembered("author", f"{a_name} <{a_email}>")
+            if "author_email" in fields:
+                evidence += ruleset.match_remembered("author_email", a_email)
+            if "committer" in fields:
+                evidence += ruleset.match_remembered("committer", f"{c_name} <{c_email}>")
+            if "committer_email" in fields:
+                evidence += ruleset.match_remembered("committer_email", c_email)
+            committer = self.resolver.key(c_email, c_name) if self.is_person(c_name, c_email) else None
+            author = self.resolver.key(a_email, a_name)
+            found = self._people[key] = People(evidence, author, self.is_person(a_name, a_email), committer)
+        return found
+
+    def body_evidence(self, message: str) -> tuple[Evidence, ...]:
+        """Rules are first tested on the whole text after the subject: keywords hold within a line and the
+        prose is some of its lines, so a rule that cannot match the text cannot match the prose either."""
+        subject_end = message.find("\n\n")
+        if subject_end < 0 or self._body_test is None:
+            return ()
+        candidates = self._body_test.line_candidates(message[subject_end:])
+        return self.ruleset.match_candidates("body", prose_body(message), candidates) if candidates else ()
+
+    def trailer_evidence(self, trailers: str) -> tuple[Evidence, ...]:
+        """Evidence of a commit's trailers (the stored JSON), computed once per distinct trailer list."""
+        found = self._trailers.get(trailers)
+        if found is None:
+            items: list[Evidence] = []
+            for key, value in json.loads(trailers):
+                items += self.ruleset.match_trailer(key, value)
+            found = self._trailers[trailers] = tuple(items)
+        return found
+
+    def default(self, committer_time: int) -> tuple[Decision, list[Evidence]]:
+        """Human without evidence: sure before the AI era (by committer date: author dates can be years
+        off), less so after it, because markers can be switched off."""
+        if committer_time < self.era_start:
+            day = datetime.datetime.fromtimestamp(committer_time, datetime.UTC).date().isoformat()
+            item = Evidence("default.before-ai-era", "committer_date", day, HUMAN, None, None, BEFORE_ERA_CONFIDENCE)
+            return BEFORE_ERA, [item]
+        return UNMARKED, []
+
+    def draft(self, row: Sequence[Any]) -> Draft:
+        sha, a_name, a_email, c_name, c_email, c_time, _, _, trailers, is_merge, *_ = row
+        evidence = self.evidence(row)
+        people = self.people(a_name, a_email, c_name, c_email)
+        if evidence:
+            decision = decide(evidence, UNMARKED)
+        else:
+            decision, evidence = self.default(c_time)
+        credited = people.author if people.author_is_person else None
+        if credited is None and decision.cls in AI_CLASSES:
+            credited = self.human_coauthor(trailers) or people.committer
+        merger = people.author if is_merge and people.author_is_person else None
+        return Draft(sha, bool(is_merge), evidence, decision, people.author, credited, None, merger)
+
+    def is_person(self, name: str, email: str) -> bool:
+        """Not automation and not an agent, by convention and by the author rules."""
+        key = (name, email)
+        known = self._persons.get(key)
+        if known is None:
+            hits = self.ruleset.match_remembered("author", f"{name} <{email}>")
+            known = not looks_automated(name, email) and not any(hit.cls in (AI_AUTHORED, BOT) for hit in hits)
+            self._persons[key] = known
+        return known
+
+    def human_coauthor(self, trailers: str) -> str | None:
+        """The first `Co-authored-by` that names a person (no AI or bot rule matches it)."""
+        if trailers == NO_EVIDENCE:
+            return None
+        for key, value in json.loads(trailers):
+            if key.lower() != "co-authored-by" or self.ruleset.match_trailer(key, value):
+                continue
+            person = split_person(value)
+            if person is not None and self.is_person(*person):
+                return self.resolver.key(person[1], person[0])
+        return None
+
+    def coauthor_kind(self, name: str, email: str) -> str:
+        hits = self.ruleset.match_trailer("co-authored-by", f"{name} <{email}>")
+        if any(hit.cls in AI_CLASSES for hit in hits):
+            return AGENT
+        return PERSON if self.is_person(name, email) else BOT_KIND
+
+    def author_kind(self, name: str, email: str) -> str:
+        hits = self.ruleset.match_remembered("author", f"{name} <{email}>")
+        if any(hit.cls == AI_AUTHORED for hit in hits):
+            return AGENT
+        return PERSON if self.is_person(name, email) else BOT_KIND
+
+
+def _unique(evidence: list[Evidence]) -> list[Evidence]:
+    """Each (rule, match) once (squash merges repeat trailers), ordered by rule id: the order, and so the
+    choice among equally confident items, does not depend on the order rules are listed in."""
+    if len(evidence) < 2:
+        return evidence
+    unique = {(item.rule, item.field, item.match): item for item in reversed(evidence)}
+    return [unique[key] for key in sorted(unique)]
+
+
+# --- exclusions -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RepoInfo:
+    id: int
+    identity: str
+    name: str
+    path: str
+    head_sha: str | None
+
+
+class Exclusions:
+    """Why a commit is kept out (of throughput and debt baselines), in the order of EXCLUSION_REASONS."""
+
+    def __init__(self, config: ExclusionsConfig, repo: RepoInfo, ignore_revs: frozenset[str]) -> None:
+        names = (repo.name, repo.identity, repo.path)
+        self.whole_repository = any(fnmatch.fnmatchcase(name, glob) for name in names for glob in config.repositories)
+        self.ignore_revs = ignore_revs
+        self.authors = tuple(glob.strip().lower() for glob in config.authors if glob.strip())
+        self.paths = _path_spec(config.paths)
+        self.max_lines = config.mass_change_lines
+        self.max_files = config.mass_change_files
+
+    @property
+    def needs_paths(self) -> bool:
+        return self.paths is not None and not self.whole_repository
+
+    def reason(self, row: Sequence[Any], author_key: str, paths: dict[str, list[str]]) -> str | None:
+        """`row` holds COMMIT_COLUMNS: sha, author e-mail (2), is_merge (9), insertions, deletions, files."""
+        if self.whole_repository:
+            return "repository"
+        if self.ignore_revs and row[0] in self.ignore_revs:
+            return "ignore-revs"
+        if self.authors and any(
+            fnmatch.fnmatchcase(address, glob) for address in (row[2].lower(), author_key) for glob in self.authors
+        ):
+            return "author"
+        if self.paths is not None and _all_match(self.paths, paths.get(row[0], [])):
+            return "paths"
+        if row[9]:
+            return None  # a merge's diff is what its branch brought in, not one change
+        if (self.max_lines and row[10] + row[11] > self.max_lines) or (self.max_files and row[12] > self.max_files):
+            return "mass-change"
+        return None
+
+
+def _path_spec(globs: tuple[str, ...]) -> pathspec.PathSpec[GitIgnoreBasicPattern] | None:
+    patterns = []
+    for glob in globs:
+        if not glob.strip():
+            continue
+        try:
+            patterns.append(GitIgnoreBasicPattern(glob))
+        except ValueError as error:
+            raise ConfigError(f"exclusions.paths: {glob!r} is not a valid glob ({error}); fix the pattern") from error
+    return pathspec.PathSpec(patterns) if patterns else None
+
+
+def _all_match(spec: pathspec.PathSpec[GitIgnoreBasicPattern], paths: list[str]) -> bool:
+    return bool(paths) and all(spec.match_file(path) for path in paths)
+
+
+def parse_ignore_revs(text: str) -> frozenset[str]:
+    """Full object names, one a line, `#` comments: the `.git-blame-ignore-revs` format."""
+    shas = set()
+    for line in text.splitlines():
+        name = line.split("#", 1)[0].strip().lower()
+        if _SHA.fullmatch(name):
+            shas.add(name)
+    return frozenset(shas)
+
+
+def cached_ignore_revs(store: Store, repo: RepoInfo, file_name: str) -> frozenset[str] | None:
+    """The ignore-revs list read before at the repository's scanned HEAD; None when it must be read."""
+    if not file_name or not repo.head_sha:
+        return frozenset()
+    cached = store.sync_state(repo.id, SYNC_SOURCE, "ignore-revs")
+    if cached and cached.get("head") == repo.head_sha and cached.get("file") == file_name:
+        return frozenset(cached.get("shas", []))
+    return None
+
+
+def ignore_revs(store: Store, repo: RepoInfo, file_name: str) -> frozenset[str]:
+    """The repository's ignore-revs list at its scanned HEAD. Read with git once per HEAD and kept in
+    sync_state, so re-attributing after a rule change runs no git (and works when the clone is gone)."""
+    known = cached_ignore_revs(store, repo, file_name)
+    if known is not None:
+        return known
+    cached = store.sync_state(repo.id, SYNC_SOURCE, "ignore-revs")
+    if not Path(repo.path).exists():
+        log.warning("%s: folder gone; using the ignore-revs list read before", repo.path)
+        return frozenset(cached.get("shas", [])) if cached else frozenset()
+    from devmetrics.collectors.gitcli import run_git
+
+    result = run_git(repo.path, ["cat-file", "blob", f"{repo.head_sha}:{file_name}"], check=False)
+    shas = parse_ignore_revs(result.stdout.decode("utf-8", "replace")) if result.returncode == 0 else frozenset()
+    store.set_sync_state(
+        repo.id, SYNC_SOURCE, "ignore-revs", {"head": repo.head_sha, "file": file_name, "shas": sorted(shas)}
+    )
+    return shas
+
+
+# --- one repository -------------------------------------------------------------------------------------
+
+
+@dataclass
+class RepoAttribution:
+    """Attributes the commits of one repository whose rows are missing or were made with other settings."""
+
+    store: Store
+    settings: Settings
+    classifier: Classifier
+    repo: RepoInfo
+    row_hash: str
+    exclusions: Exclusions
+    parents: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    merge_shas: set[str] = field(default_factory=set)
+    drafts: dict[str, Draft] = field(default_factory=dict)
+    stored: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # sha -> stored values (class..excluded)
+    brought: dict[str, tuple[str, ...]] = field(default_factory=dict)  # merge -> commits it brought in
+
+    def run_rule_change(self, before: tuple[Rule, ...]) -> int:
+        """After a change of the rules alone: attribute again only the commits whose rows can change and
+        mark every other row as made with the new rules. Those are the commits with evidence of a removed
+        or changed rule, those an added or changed rule matches, those whose credit depends on an identity
+        a changed author or co-author rule describes, and every commit and merge tied to them through the
+        merges that brought them in (see `_tied_to`). Returns how many commits were attributed again."""
+        now = {rule.id: rule for rule in self.settings.rules}
+        old = {rule.id: rule for rule in before}
+        removed = tuple(rule for rule_id, rule in old.items() if now.get(rule_id) != rule)
+        added = tuple(rule for rule_id, rule in now.items() if old.get(rule_id) != rule)
+        affected = self._mentioning(removed) | self._matching(added) | self._identities_of(removed + added)
+        if affected:
+            reset, merges_again = self._tied_to(affected)
+            dirty = sorted(reset)
+            self._classify(dirty, self._paths(dirty) if self.exclusions.needs_paths else {})
+            self._apply_merges(sorted(merges_again))
+        self._write()
+        return len(self.drafts)
+
+    def _mentioning(self, rules: tuple[Rule, ...]) -> set[str]:
+        """Commits whose stored evidence (their own, or passed down) holds one of these rules."""
+        if not rules:
+            return set()
+        needles = [f'"rule":{json.dumps(rule.id, ensure_ascii=False)},' for rule in rules]
+        clause = " OR ".join("instr(evidence, ?) > 0" for _ in needles)
+        query = f"SELECT sha FROM attributions WHERE repo_id = ? AND ({clause})"  # noqa: S608
+        return {row[0] for row in self.store.db.execute(query, [self.repo.id, *needles])}
+
+    def _matching(self, rules: tuple[Rule, ...]) -> set[str]:
+        """Commits one of these rules matches, reading only the columns their fields need."""
+        if not rules:
+            return set()
+        finder = Classifier(dataclasses.replace(self.settings, rules=rules), self.classifier.resolver)
+        fields = {rule.field.lower() for rule in rules}
+        tests: list[tuple[str, Callable[[tuple[Any, ...]], object]]] = []
+        if fields & {"author", "author_email", "committer", "committer_email"}:
+            columns = "author_name, author_email, committer_name, committer_email"
+            tests.append((columns, lambda row: finder.people(*row).evidence))
+        if any(name.startswith(TRAILER_PREFIX) for name in fields):
+            tests.append(("trailers", lambda row: row[0] != NO_EVIDENCE and finder.trailer_evidence(row[0])))
+        if "subject" in fields:
+            tests.append(("subject", lambda row: finder.ruleset.match("subject", row[0])))
+        if "body" in fields:
+            tests.append(("message", lambda row: finder.body_evidence(row[0])))
+        if "branch" in fields:
+            tests.append(
+                ("subject, is_merge", lambda row: row[1] and finder.ruleset.match("branch", merge_branch(row[0])))
+            )
+        found: set[str] = set()
+        for columns, test in tests:
+            query = f"SELECT sha, {columns} FROM commits WHERE repo_id = ?"  # noqa: S608  # constant columns
+            found.update(row[0] for row in self.store.db.execute(query, [self.repo.id]) if test(row[1:]))
+        return found
+
+    def _identities_of(self, rules: tuple[Rule, ...]) -> set[str]:
+        """Commits whose committer or co-author an author rule among `rules` describes: whether those are
+        persons decides who the commit is credited to. (Co-author rules are covered by their evidence.)"""
+        author_rules = ()
+        if not author_rules:
+            return set()
+        finder = RuleSet(author_rules)
+        found: set[str] = set()
+        query = "SELECT sha, committer_name, committer_email, trailers FROM commits WHERE repo_id = ?"
+        for sha, name, email, trailers in self.store.db.execute(query, [self.repo.id]):
+            people = [(name, email)]
+            if trailers != NO_EVIDENCE:
+                coauthors = (
+                    split_person(value) for key, value in json.loads(trailers) if key.lower() == "co-authored-by"
+                )
+                people += [person for person in coauthors if person is not None]
+            if any(finder.match_remembered("author", f"{name} <{email}>") for name, email in people):
+                found.add(sha)
+        return found
+
+    def _tied_to(self, affected: set[str]) -> tuple[set[str], set[str]]:
+        """The commits to attribute again with `affected` and the merges whose labels to pass again: every
+        merge bringing in one of those commits (or being one) and, in turn, every commit it brought in.
+        Every merge touching a commit outside this set is untouched by the change, so that commit is too."""
+        self._load_graph()
+        self._bring_in(sorted(self.merge_shas))
+        containing: dict[str, list[str]] = {}
+        for merge, found in self.brought.items():
+            for sha in found:
+                containing.setdefault(sha, []).append(merge)
+        reset, merges_again = set(affected), set()
+        frontier = list(affected)
+        while frontier:
+            sha = frontier.pop()
+            for merge in [*containing.get(sha, ()), *([sha] if sha in self.brought else [])]:
+                if merge in merges_again:
+                    continue
+                merges_again.add(merge)
+                for tied in (merge, *self.brought[merge]):
+                    if tied not in reset:
+                        reset.add(tied)
+                        frontier.append(tied)
+        return reset, merges_again
+
+    def run(self, *, everything: bool) -> int:
+        """Attribute the commits whose rows are missing or were made with other settings (`everything`:
+        the settings changed, so all are); write the rows whose values changed and mark the others as made
+        with these settings. Returns how many commits were attributed."""
+        dirty = None if everything else self._dirty()
+        if dirty is not None and not dirty:
+            return 0
+        paths = self._paths(dirty) if self.exclusions.needs_paths else {}
+        attributed = self._classify(dirty, paths)
+        dirty_merges = [sha for sha, draft in self.drafts.items() if draft.is_merge]
+        if dirty is not None and dirty_merges:
+            self._load_graph()
+        self._apply_merges(dirty_merges)
+        self._write()
+        return attributed
+
+    def _dirty(self) -> list[str] | None:
+        """Commits without a row made with these settings; None when that is most of them (read all)."""
+        total, dirty = 0, []
+        for sha, row_hash in self.store.db.execute(DIRTY_ROWS, [self.repo.id]):
+            total += 1
+            if row_hash != self.row_hash:
+                dirty.append(sha)
+        return None if len(dirty) * 2 > total else dirty
+
+    def _classify(self, dirty: list[str] | None, paths: dict[str, list[str]]) -> int:
+        """Drafts of the dirty commits (all when `dirty` is None, reading the graph on the way)."""
+        classifier, exclusions, row_hash = self.classifier, self.exclusions, self.row_hash
+        attributed = 0
+        for row in self._joined_rows(dirty):
+            sha = row[0]
+            if dirty is None:
+                self.parents[sha] = tuple(row[13].split())
+                if row[9]:
+                    self.merge_shas.add(sha)
+            stored = row[14:22] if row[22] is not None else None
+            if dirty is None and row[22] == row_hash:
+                self.stored[sha] = row[14:22]
+                continue
+            draft = classifier.draft(row)
+            draft.excluded = exclusions.reason(row, draft.author_identity, paths)
+            draft.stored = stored
+            self.drafts[sha] = draft
+            attributed += 1
+        return attributed
+
+    def _joined_rows(self, shas: list[str] | None) -> Iterator[tuple[Any, ...]]:
+        if shas is None:
+            yield from self.store.db.execute(JOINED_ROWS, [self.repo.id])
+            return
+        for start in range(0, len(shas), LOOKUP_BATCH):
+            batch = shas[start : start + LOOKUP_BATCH]
+            yield from self.store.db.execute(
+                f"{JOINED_ROWS} AND c.sha IN ({', '.join('?' * len(batch))})", [self.repo.id, *batch]
+            )
+
+    def _load_graph(self) -> None:
+        cursor = self.store.db.execute("SELECT sha, parents, is_merge FROM commits WHERE repo_id = ?", [self.repo.id])
+        for sha, parents, is_merge in cursor:
+            self.parents[sha] = tuple(parents.split())
+            if is_merge:
+                self.merge_shas.add(sha)
+
+    def _write(self) -> None:
+        repo_id, row_hash = self.repo.id, self.row_hash
+        rows = []
+        for sha, draft in self.drafts.items():
+            if draft.changed:
+                values = draft.values()
+                if values != draft.stored:
+                    rows.append((repo_id, sha, *values, row_hash))
+        conn = self.store.db.conn
+        conn.executemany(UPSERT_ROW, rows)
+        # Rows whose values these settings did not change are marked as made with them, in one statement.
+        conn.execute(
+            "UPDATE attributions SET rules_hash = ? WHERE repo_id = ? AND rules_hash != ?",
+            [row_hash, repo_id, row_hash],
+        )
+
+    def _paths(self, shas: list[str] | None) -> dict[str, list[str]]:
+        wanted = None if shas is None else set(shas)
+        paths: dict[str, list[str]] = {}
+        for sha, path in self.store.db.execute("SELECT sha, path FROM file_changes WHERE repo_id = ?", [self.repo.id]):
+            if wanted is None or sha in wanted:
+                paths.setdefault(sha, []).append(path)
+        return paths
+
+    # --- merges ---------------------------------------------------------------------------------------
+
+    def _bring_in(self, merge_shas: list[str]) -> None:
+        """What each merge brought in, bounded by `attribution.merge_limit` (a bigger merge passes nothing)."""
+        missing = [sha for sha in merge_shas if sha not in self.brought]
+        if not missing:
+            return
+        generation = merges.generations(self.parents)
+        for sha in missing:
+            found = merges.brought_in(sha, self.parents, generation, self.settings.merge_limit)
+            if found is None:
+                limit = self.settings.merge_limit
+                log.info("%s: merge %s brought in over %d commits; no label passed", self.repo.name, sha[:12], limit)
+            else:
+                self.brought[sha] = found
+
+    def _apply_merges(self, merge_shas: list[str]) -> None:
+        if not merge_shas:
+            return
+        self._bring_in(merge_shas)
+        brought = {sha: self.brought[sha] for sha in merge_shas if sha in self.brought}
+        innermost_first = sorted(brought, key=lambda sha: (len(brought[sha]), sha))
+        self._load_targets({target for found in brought.values() for target in found})
+        self._pass_labels_down(innermost_first, brought)
+        self._credit_mergers(innermost_first, brought)
+        self._label_from_brought_in(innermost_first, brought)
+
+    def _load_targets(self, shas: set[str]) -> None:
+        """Drafts of brought-in commits that were not attributed in this run, from their stored rows."""
+        missing = sorted(sha for sha in shas if sha not in self.drafts and sha not in self.stored)
+        for start in range(0, len(missing), LOOKUP_BATCH):
+            batch = missing[start : start + LOOKUP_BATCH]
+            query = f"{STORED_ROWS} AND sha IN ({', '.join('?' * len(batch))})"
+            self.stored.update((row[0], row[1:9]) for row in self.store.db.execute(query, [self.repo.id, *batch]))
+        for sha in shas:
+            if sha in self.drafts or sha not in self.stored:
+                continue
+            values = self.stored[sha]
+            cls, tool, model, confidence, evidence, author, credited, excluded = values
+            items = [Evidence.from_json(item) for item in json.loads(evidence)]
+            decision = Decision(cls, tool, model, confidence)
+            draft = Draft(sha, sha in self.merge_shas, items, decision, author, credited, excluded, changed=False)
+            draft.stored = values
+            self.drafts[sha] = draft
+
+    def _pass_labels_down(self, innermost_first: list[str], brought: dict[str, tuple[str, ...]]) -> None:
+        for merge_sha in innermost_first:
+            merge = self.drafts[merge_sha]
+            if not has_own_label(merge.evidence) or merge.decision.cls == BOT:
+                continue  # a bot that merged says nothing about who wrote the commits
+            inherited = [dataclasses.replace(item, via=merge_sha) for item in merge.evidence if not item.via]
+            for sha in brought[merge_sha]:
+                target = self.drafts.get(sha)
+                if target is None or has_label(target.evidence):
+                    continue
+                target.evidence = inherited  # it had derived evidence only: a default or a roll-up
+                target.decision = merge.decision
+                target.changed = True
+
+    def _credit_mergers(self, innermost_first: list[str], brought: dict[str, tuple[str, ...]]) -> None:
+        for merge_sha in innermost_first:
+            merger = self.drafts[merge_sha].merge_author
+            if merger is None:
+                continue
+            for sha in brought[merge_sha]:
+                target = self.drafts.get(sha)
+                if target is not None and target.decision.cls == AI_AUTHORED and target.credited_to is None:
+                    target.credited_to = merger
+                    target.changed = True
+
+    def _label_from_brought_in(self, innermost_first: list[str], brought: dict[str, tuple[str, ...]]) -> None:
+        for merge_sha in innermost_first:
+            merge = self.drafts[merge_sha]
+            if has_label(merge.evidence):
+                continue
+            commits = [
+                self.drafts[sha] for sha in brought[merge_sha] if sha in self.drafts and not self.drafts[sha].is_merge
+            ]
+            rolled = _rolled_up(commits)
+            if rolled is not None:
+                merge.decision, item = rolled
+                merge.evidence = [item]
+                merge.changed = True
+
+
+def _rolled_up(commits: list[Draft]) -> tuple[Decision, Evidence] | None:
+    if not commits:
+        return None
+    for cls in (AI_AUTHORED, AI_ASSISTED):
+        labelled = [draft for draft in commits if draft.decision.cls == cls]
+        if labelled:
+            return _rollup_decision(cls, labelled, len(commits))
+    if all(draft.decision.cls == BOT for draft in commits):
+        return _rollup_decision(BOT, commits, len(commits))
+    return None
+
+
+def _rollup_decision(cls: str, labelled: list[Draft], total: int) -> tuple[Decision, Evidence]:
+    tools: dict[str, int] = {}
+    for draft in labelled:
+        if draft.decision.tool:
+            tools[draft.decision.tool] = tools.get(draft.decision.tool, 0) + 1
+    tool = max(sorted(tools), key=lambda name: tools[name]) if tools else None
+    confidence = max(draft.decision.confidence for draft in labelled)
+    text = f"{len(labelled)} of {total} brought-in commits {cls}"
+    return Decision(cls, tool, None, confidence), Evidence(
+        "merge.brought-in", "brought_in", text, cls, tool, None, confidence
+    )
+
+
+# --- the analyzer ---------------------------------------------------------------------------------------
+
+
+def repositories(store: Store) -> list[RepoInfo]:
+    cursor = store.db.execute("SELECT id, identity, name, path, head_sha FROM repos ORDER BY id")
+    return [RepoInfo(*row) for row in cursor]
+
+
+def _repo_state(store: Store, repo: RepoInfo, row_hash: str) -> str:
+    history = store.sync_state(repo.id, "git", "history")
+    return _digest([row_hash, history])
+
+
+def attribute(store: Store, settings: Settings) -> tuple[int, list[str]]:
+    """Bring every repository's attribution rows up to date; (rows written, repository states)."""
+    resolver = IdentityResolver(settings.identities)
+    classifier = Classifier(settings, resolver)
+    written = 0
+    states = []
+    for repo in repositories(store):
+        revs = ignore_revs(store, repo, settings.exclusions.ignore_revs_file)
+        row_hash = settings.row_hash(revs)
+        state = _repo_state(store, repo, row_hash)
+        states.append(state)
+        before = store.sync_state(repo.id, SYNC_SOURCE, "commits") or {}
+        if before.get("state") == state:
+            continue
+        history = _digest([store.sync_state(repo.id, "git", "history")])
+        base = settings.base_hash(revs)
+        work = RepoAttribution(store, settings, classifier, repo, row_hash, Exclusions(settings.exclusions, repo, revs))
+        with store.transaction():
+            if before.get("base") == base and before.get("history") == history and "rules" in before:
+                written += work.run_rule_change(tuple(Rule(**rule) for rule in before["rules"]))
+            else:
+                written += work.run(everything=before.get("row_hash") != row_hash)
+            rules = [dataclasses.asdict(rule) for rule in settings.rules]
+            after = {"state": state, "row_hash": row_hash, "base": base, "history": history, "rules": rules}
+            store.set_sync_state(repo.id, SYNC_SOURCE, "commits", after)
+    return written, states
+
+
+def is_current(store: Store, config: Config) -> bool:
+    """Whether the stored rows, identities and metrics were made from these facts and this configuration
+    (reads no git: an ignore-revs list not read yet at the scanned HEAD means not current)."""
+    settings = Settings.of(config)
+    states = []
+    for repo in repositories(store):
+        revs = cached_ignore_revs(store, repo, settings.exclusions.ignore_revs_file)
+        if revs is None:
+            return False
+        state = _repo_state(store, repo, settings.row_hash(revs))
+        if (store.sync_state(repo.id, SYNC_SOURCE, "commits") or {}).get("state") != state:
+            return False
+        states.append(state)
+    return _published(store) == settings.publish_hash(states)
+
+
+def analyze(store: Store, config: Config) -> int:
+    settings = Settings.of(config)
+    written, states = attribute(store, settings)
+    digest = settings.publish_hash(states)
+    if not written and _published(store) == digest:
+        return 0
+    classifier = Classifier(settings, IdentityResolver(settings.identities))
+    with store.transaction():
+        write_identities(store, settings, classifier)
+        _mark_published(store, digest)
+    return written + store.replace_metric_values([m.name for m in METRICS], digest, metric_rows(store, settings))
+
+
+def _published(store: Store) -> str | None:
+    row = store.db.execute(
+        "SELECT state FROM sync_state WHERE source = ? AND category = 'published' ORDER BY repo_id LIMIT 1",
+        [SYNC_SOURCE],
+    ).fetchone()
+    return None if row is None else str(json.loads(row[0]).get("digest"))
+
+
+def _mark_published(store: Store, digest: str) -> None:
+    for repo in repositories(store):
+        store.set_sync_state(repo.id, SYNC_SOURCE, "published", {"digest": digest})
+
+
+# --- identities -----------------------------------------------------------------------------------------
+
+
+def write_identities(store: Store, settings: Settings, classifier: Classifier) -> int:
+    """Rebuild `identities` and `identity_emails` from every stored author, committer and co-author."""
+    book = IdentityBook(classifier.resolver)
+    for column in ("author", "committer"):
+        cursor = store.db.execute(
+            f"SELECT {column}_name, {column}_email, max(committer_time) FROM commits GROUP BY 1, 2"  # noqa: S608
+        )
+        for name, email, when in cursor:
+            book.observe(name, email, when, classifier.author_kind(name, email))
+    cursor = store.db.execute("SELECT trailers, committer_time FROM commits WHERE trailers LIKE '%co-authored-by%'")
+    for trailers, when in cursor:
+        for key, value in json.loads(trailers):
+            person = split_person(value) if key.lower() == "co-authored-by" else None
+            if person is not None:
+                book.observe(person[0], person[1], when, classifier.coauthor_kind(*person))
+    identities = book.identities(TeamMatcher(settings.teams), settings.salt)
+    conn = store.db.conn
+    conn.execute("DELETE FROM identity_emails")
+    conn.execute("DELETE FROM identities")
+    conn.executemany(
+        "INSERT INTO identities (key, display_name, kind, team, pseudonym) VALUES (?, ?, ?, ?, ?)",
+        [(i.key, i.display_name, i.kind, i.team, i.pseudonym) for i in identities],
+    )
+    conn.executemany("INSERT INTO identity_emails (email, identity) VALUES (?, ?)", sorted(book.emails.items()))
+    return len(identities)
+
+
+# --- metrics --------------------------------------------------------------------------------------------
+
+WEEK_OF = "date(c.committer_time, 'unixepoch', '-6 days', 'weekday 1')"
+# {scope} and {join} are filled with constant SQL below, never with input.
+WEEKLY = f"""
+    SELECT {{scope}} AS scope_id, {WEEK_OF} AS week, coalesce(a.excluded, '') AS excluded, a.class, count(*)
+    FROM attributions a
+    JOIN commits c ON c.repo_id = a.repo_id AND c.sha = a.sha
+    JOIN reachable r ON r.repo_id = a.repo_id AND r.sha = a.sha
+    JOIN repos p ON p.id = a.repo_id
+    {{join}}
+    WHERE c.is_merge = 0
+    GROUP BY scope_id, week, excluded, a.class
+"""  # noqa: S608
+PEOPLE = """
+    SELECT {scope} AS scope_id, count(DISTINCT a.credited_to)
+    FROM attributions a
+    JOIN commits c ON c.repo_id = a.repo_id AND c.sha = a.sha
+    JOIN reachable r ON r.repo_id = a.repo_id AND r.sha = a.sha
+    JOIN repos p ON p.id = a.repo_id
+    JOIN identities i ON i.key = a.credited_to AND i.kind = 'person'
+    WHERE c.is_merge = 0 AND a.excluded IS NULL
+    GROUP BY scope_id
+"""
+TEAM_JOIN = "JOIN identities t ON t.key = a.credited_to AND t.team IS NOT NULL"
+# (scope kind, scope of a commit, scope of a person's commit, extra join): constant SQL.
+SCOPES = (
+    ("org", "'all'", "'all'", ""),
+    ("repo", "p.identity", "p.identity", ""),
+    ("team", "t.team", "i.team", TEAM_JOIN),
+)
+
+
+def metric_rows(store: Store, settings: Settings) -> list[MetricValue]:
+    """Weekly commits per class, AI share and exclusions, per organisation, repository and team; groups of
+    fewer than `privacy.min_group_size` people are left out."""
+    rows: list[MetricValue] = []
+    for scope_kind, scope, people_scope, join in SCOPES:
+        people = dict(store.db.execute(PEOPLE.format(scope=people_scope)))
+        weeks: dict[tuple[str, str], dict[str, int]] = {}
+        for scope_id, week, excluded, cls, count in store.db.execute(WEEKLY.format(scope=scope, join=join)):
+            if people.get(scope_id, 0) < settings.min_group_size:
+                continue
+            counts = weeks.setdefault((scope_id, week), {})
+            name = "excluded" if excluded else cls
+            counts[name] = counts.get(name, 0) + count
+        for (scope_id, week), counts in sorted(weeks.items()):
+            rows += _week_rows(scope_kind, scope_id, week, counts)
+    return rows
+
+
+def _week_rows(scope_kind: str, scope_id: str, week: str, counts: dict[str, int]) -> list[MetricValue]:
+    rows = [
+        MetricValue(metric, scope_kind, scope_id, week, "week", counts.get(cls, 0), counts.get(cls, 0))
+        for cls, metric in CLASS_METRICS.items()
+    ]
+    rows.append(
+        MetricValue(
+            "attribution.excluded_commits",
+            scope_kind,
+            scope_id,
+            week,
+            "week",
+            counts.get("excluded", 0),
+            counts.get("excluded", 0),
+        )
+    )
+    ai = counts.get(AI_AUTHORED, 0) + counts.get(AI_ASSISTED, 0)
+    denominator = ai + counts.get(HUMAN, 0)
+    if denominator:
+        rows.append(
+            MetricValue("attribution.ai_share", scope_kind, scope_id, week, "week", ai / denominator, denominator)
+        )
+    return rows

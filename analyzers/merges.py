@@ -1,0 +1,96 @@
+"""Which commits a merge brought in, computed from the stored parents alone (no git).
+
+A merge brings in the commits reachable from its other parents but not from its first parent: what
+`git rev-list M^1..M^2` lists. Like git, the walk paints both sides at once in generation order (a commit's
+generation is one more than its highest parent's), so it stops as soon as every commit still queued is
+reachable from the first parent, and it is bounded: a merge that brings in more than a limit returns None.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+
+FIRST, OTHER = 1, 2  # paint colours: reachable from the first parent, from another parent
+BOTH = FIRST | OTHER
+MAX_VISITS_PER_LIMIT = 50  # the walk also stops after this many commits per allowed brought-in commit
+
+Parents = Mapping[str, tuple[str, ...]]
+
+
+def generations(parents: Parents) -> dict[str, int]:
+    """Generation number of every commit; parents missing from the store (shallow history) count as 0.
+    One pass when `parents` lists parents before children (the order a scan stores commits in)."""
+    generation: dict[str, int] = {}
+    for sha, own_parents in parents.items():
+        highest = 0
+        for parent in own_parents:
+            parent_generation = generation.get(parent)
+            if parent_generation is None:
+                if parent in parents:
+                    break  # a parent comes later: the walk below handles this commit
+            elif parent_generation > highest:
+                highest = parent_generation
+        else:
+            generation[sha] = highest + 1
+    for start in parents:
+        if start in generation:
+            continue
+        stack = [start]
+        while stack:
+            sha = stack[-1]
+            if sha in generation:
+                stack.pop()
+                continue
+            known = [parent for parent in parents[sha] if parent in parents]
+            waiting = [parent for parent in known if parent not in generation]
+            if waiting:
+                stack.extend(waiting)
+                continue
+            generation[sha] = 1 + max((generation[parent] for parent in known), default=0)
+            stack.pop()
+    return generation
+
+
+def brought_in(merge: str, parents: Parents, generation: Mapping[str, int], limit: int) -> tuple[str, ...] | None:
+    """The commits `merge` brought in (not itself), newest first; None when they are more than `limit`."""
+    merge_parents = [parent for parent in parents.get(merge, ()) if parent in parents]
+    if len(parents.get(merge, ())) < 2 or len(merge_parents) < 2:
+        return ()
+    colour: dict[str, int] = {}
+    queue: list[tuple[int, str]] = []
+    pending_other = 0  # queued commits painted OTHER only: while there are some, the walk goes on
+
+    def paint(sha: str, paint_colour: int) -> None:
+        nonlocal pending_other
+        old = colour.get(sha, 0)
+        new = old | paint_colour
+        if new == old:
+            return
+        colour[sha] = new
+        if old == 0:
+            heapq.heappush(queue, (-generation[sha], sha))
+            pending_other += new == OTHER
+        elif old == OTHER:
+            pending_other -= 1  # now reachable from the first parent too
+
+    paint(merge_parents[0], FIRST)
+    for parent in merge_parents[1:]:
+        paint(parent, OTHER)
+    found: list[str] = []
+    visits = 0
+    while queue and pending_other:
+        _, sha = heapq.heappop(queue)
+        visits += 1
+        here = colour[sha]
+        if here == OTHER:
+            pending_other -= 1
+            found.append(sha)
+            if len(found) > limit:
+                return None
+        if visits > MAX_VISITS_PER_LIMIT * limit:
+            return None
+        for parent in parents[sha]:
+            if parent in parents:
+                paint(parent, here)
+    return tuple(found)
