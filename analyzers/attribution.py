@@ -23,8 +23,11 @@ Merges and the commits they bring in (those reachable from the merge's other par
 An agent-authored commit is credited to a human: its author when a person, else a human co-author, else its
 committer when a person, else the author of the innermost merge that brought it in.
 
-Rows are keyed by a hash of the classifier, the effective rules, the settings that decide a row and the
-repository's ignore-revs list: a changed rule re-attributes the stored commits without reading git again.
+Rows carry a hash of the classifier, the effective rules, the settings that decide a row and the
+repository's ignore-revs list; the repository's sync_state keeps the same hash with the rules themselves.
+New commits are attributed when they arrive; a change of settings attributes every stored commit again; a
+change of the rules alone only the commits it can touch (`RepoAttribution.run_rule_change`). None of this
+reads git: the ignore-revs list is read once per scanned HEAD and kept.
 """
 
 from __future__ import annotations
@@ -622,6 +625,8 @@ class RepoAttribution:
     drafts: dict[str, Draft] = field(default_factory=dict)
     stored: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # sha -> stored values (class..excluded)
     brought: dict[str, tuple[str, ...]] = field(default_factory=dict)  # merge -> commits it brought in
+    too_big: set[str] = field(default_factory=set)  # merges that brought in more than the limit
+    main_line: dict[str, tuple[str, ...] | None] | None = None  # HEAD's main-line merges, worked out once
 
     def run_rule_change(self, before: tuple[Rule, ...]) -> int:
         """After a change of the rules alone: attribute again only the commits whose rows can change and
@@ -680,7 +685,7 @@ class RepoAttribution:
     def _identities_of(self, rules: tuple[Rule, ...]) -> set[str]:
         """Commits whose committer or co-author an author rule among `rules` describes: whether those are
         persons decides who the commit is credited to. (Co-author rules are covered by their evidence.)"""
-        author_rules = ()
+        author_rules = tuple(rule for rule in rules if rule.field == "author")
         if not author_rules:
             return set()
         finder = RuleSet(author_rules)
@@ -811,15 +816,23 @@ class RepoAttribution:
     # --- merges ---------------------------------------------------------------------------------------
 
     def _bring_in(self, merge_shas: list[str]) -> None:
-        """What each merge brought in, bounded by `attribution.merge_limit` (a bigger merge passes nothing)."""
-        missing = [sha for sha in merge_shas if sha not in self.brought]
-        if not missing:
-            return
-        generation = merges.generations(self.parents)
+        """What each merge brought in, bounded by `attribution.merge_limit` (a bigger merge passes nothing):
+        the merges of HEAD's main line in one pass, any other one by a walk of its own."""
+        limit = self.settings.merge_limit
+        if self.main_line is None:
+            head = self.repo.head_sha or ""
+            self.main_line = merges.main_line_brought_in(head, self.parents, limit) if head in self.parents else {}
+        missing = [sha for sha in merge_shas if sha not in self.brought and sha not in self.too_big]
+        walked = [sha for sha in missing if sha not in self.main_line]
+        generation = merges.generations(self.parents) if walked else {}
         for sha in missing:
-            found = merges.brought_in(sha, self.parents, generation, self.settings.merge_limit)
+            found = (
+                self.main_line[sha]
+                if sha in self.main_line
+                else merges.brought_in(sha, self.parents, generation, limit)
+            )
             if found is None:
-                limit = self.settings.merge_limit
+                self.too_big.add(sha)
                 log.info("%s: merge %s brought in over %d commits; no label passed", self.repo.name, sha[:12], limit)
             else:
                 self.brought[sha] = found

@@ -1,9 +1,13 @@
 """Which commits a merge brought in, computed from the stored parents alone (no git).
 
 A merge brings in the commits reachable from its other parents but not from its first parent: what
-`git rev-list M^1..M^2` lists. Like git, the walk paints both sides at once in generation order (a commit's
-generation is one more than its highest parent's), so it stops as soon as every commit still queued is
-reachable from the first parent, and it is bounded: a merge that brings in more than a limit returns None.
+`git rev-list M^1..M^2` lists. For the merges on the first-parent chain of HEAD (pull requests merged into
+the main line) one pass does it for all: going up the chain from the root, everything seen so far is
+exactly what the next merge's first parent reaches, so each merge brings in what its other parents reach
+and was not seen yet (O(commits) in all). Other merges (inside branches, on other refs) are walked one by
+one: like git, the walk paints both sides at once in generation order (a commit's generation is one more
+than its highest parent's) and stops as soon as every commit still queued is reachable from the first
+parent; it is bounded, and a merge that brings in more than a limit gets None.
 """
 
 from __future__ import annotations
@@ -13,9 +17,43 @@ from collections.abc import Mapping
 
 FIRST, OTHER = 1, 2  # paint colours: reachable from the first parent, from another parent
 BOTH = FIRST | OTHER
-MAX_VISITS_PER_LIMIT = 50  # the walk also stops after this many commits per allowed brought-in commit
+MAX_VISITS = 20_000  # a walk of one merge gives up (None) after visiting this many commits
 
 Parents = Mapping[str, tuple[str, ...]]
+
+
+def first_parent_chain(head: str, parents: Parents) -> list[str]:
+    """The commits from `head` down its first parents, oldest first (stops where the store ends)."""
+    chain: list[str] = []
+    seen: set[str] = set()
+    sha: str | None = head
+    while sha is not None and sha in parents and sha not in seen:
+        seen.add(sha)
+        chain.append(sha)
+        sha = parents[sha][0] if parents[sha] else None
+    chain.reverse()
+    return chain
+
+
+def main_line_brought_in(head: str, parents: Parents, limit: int) -> dict[str, tuple[str, ...] | None]:
+    """For every merge on the first-parent chain of `head`: the commits it brought in, None when more
+    than `limit`."""
+    seen: set[str] = set()
+    brought: dict[str, tuple[str, ...] | None] = {}
+    for commit in first_parent_chain(head, parents):
+        seen.add(commit)
+        found: list[str] = []
+        stack = [parent for parent in parents[commit][1:] if parent in parents]
+        while stack:
+            sha = stack.pop()
+            if sha in seen:
+                continue
+            seen.add(sha)
+            found.append(sha)
+            stack.extend(parent for parent in parents[sha] if parent in parents and parent not in seen)
+        if len(parents[commit]) > 1:
+            brought[commit] = tuple(found) if len(found) <= limit else None
+    return brought
 
 
 def generations(parents: Parents) -> dict[str, int]:
@@ -88,7 +126,7 @@ def brought_in(merge: str, parents: Parents, generation: Mapping[str, int], limi
             found.append(sha)
             if len(found) > limit:
                 return None
-        if visits > MAX_VISITS_PER_LIMIT * limit:
+        if visits > MAX_VISITS:
             return None
         for parent in parents[sha]:
             if parent in parents:

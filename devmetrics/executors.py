@@ -114,7 +114,7 @@ def _dask_executor(address: str) -> Executor:
     if not address:
         raise DevmetricsError('scan.executor = "dask" needs scan.dask_address, e.g. tcp://scheduler:8786')
     try:
-        client = Client(address, timeout="10s")  # type: ignore[no-untyped-call]
+        client = Client(address, timeout="5s")  # type: ignore[no-untyped-call]
     except OSError as error:
         raise DevmetricsError(
             f"{address}: cannot reach the Dask scheduler ({error}); check scan.dask_address"

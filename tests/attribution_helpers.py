@@ -272,6 +272,8 @@ def synthetic_history(
                 branches.append(history.commit(main))
         else:
             main = history.commit(main)
+    if history.shas[-1] != main:
+        history.commit(main)  # the last commit is HEAD, on the main line
     return history.rows, history.shas
 
 

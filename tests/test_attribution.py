@@ -933,9 +933,14 @@ def test_merge_walk_agrees_with_git_rev_list(history_repo: Path) -> None:
     merge_shas = [sha for sha, found in parents.items() if len(found) > 1]
     assert merge_shas
 
+    head = git(history_repo, "rev-parse", "HEAD").decode().strip()
+    main_line = merges.main_line_brought_in(head, parents, 10_000)
+    assert main_line
     for sha in merge_shas:
-        expected = git(history_repo, "rev-list", f"{sha}^1..{sha}^2").decode().split()
-        assert sorted(merges.brought_in(sha, parents, generation, 10_000) or ()) == sorted(expected)
+        expected = sorted(git(history_repo, "rev-list", f"{sha}^1..{sha}^2").decode().split())
+        assert sorted(merges.brought_in(sha, parents, generation, 10_000) or ()) == expected
+        if sha in main_line:
+            assert sorted(main_line[sha] or ()) == expected
         if len(expected) > 1:
             assert merges.brought_in(sha, parents, generation, len(expected) - 1) is None
 

@@ -51,7 +51,7 @@ def test_dask_cluster_gives_the_same_database(history_repo: Path, tmp_path: Path
 
 def test_dask_without_an_address_is_a_clear_error() -> None:
     pytest.importorskip("distributed")
-    with pytest.raises(DevmetricsError, match="needs scan.dask_address"):
+    with pytest.raises(DevmetricsError, match=r"needs scan\.dask_address"):
         make_executor(config_for("dask"), 4)
 
 

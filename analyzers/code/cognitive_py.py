@@ -6,17 +6,21 @@ Cognitive complexity follows SonarSource's white paper (G. Ann Campbell, "Cognit
   clause and `match` (a switch: one increment for the whole statement, not one per case);
 - +1 without nesting for `elif` and for every `else` clause (of `if`, of loops, of `try`);
 - +1 for each boolean operator node (`a and b and c` is one; `a and b or c` is two);
-- +1 once when the function calls itself by its bare name (recursion);
+- +1 once when the function's body calls the function by its bare name (recursion);
 - nesting grows inside the bodies of those structures, inside ternaries, lambdas and nested functions; it
   does not grow inside `try`, `finally`, `with` or class bodies; conditions are read at the structure's own
   level. A function nested in a decorator (its enclosing function holds only it and `return <name>`) adds no
   nesting, as SonarSource's Python analyser does.
 
 Nested functions and lambdas count toward the function that encloses them (and nested functions are also
-measured on their own). Comprehensions add nothing. Differences from the `cognitive_complexity` package,
-which the tests compare against: it counts `async for` and `match` as nothing, gives no +1 for `try … else`,
-does not look for ternaries inside boolean expressions, and nests an `elif` branch like an `if` at depth
-two or more while not nesting the bodies of an `if` that has an `elif`.
+measured on their own). Comprehensions add nothing.
+
+Where the `cognitive_complexity` package (which the tests compare against) differs, it departs from the
+white paper: it counts `async for` and `match` as nothing, gives nothing for the `else` of a `try`, reads
+`else:` holding a lone `if` as an elif, does not nest the body of an `if` that has an elif, nests elif
+branches ever deeper, nests conditions inside their structure, does not look inside boolean expressions
+(for ternaries and lambdas), and takes any function made of a def and a return for a decorator (SonarSource
+asks for `return <name>`) but only at the top.
 
 max_nesting is the deepest nesting of compound statements (if, for, while, try, with, match) in the
 function's own body: a function with one `if` has 1; `elif`/`else`/`except`/`case` branches sit at their
@@ -34,14 +38,16 @@ _BLOCKS = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.TryStar, ast.W
 
 def cognitive_complexity(function: FunctionNode) -> int:
     """SonarSource's cognitive complexity of `function` (see the module's documentation)."""
-    counter = _Counter()
+    counter = _Counter(function.name)
     counter.visit_all(function.body, 0, function)
-    return counter.total + int(_is_recursive(function))
+    return counter.total + int(counter.recursive)
 
 
 class _Counter:
-    def __init__(self) -> None:
+    def __init__(self, name: str) -> None:
+        self.name = name  # a call to this bare name is recursion
         self.total = 0
+        self.recursive = False
 
     def visit_all(self, statements: Iterable[ast.AST], nesting: int, owner: FunctionNode | None) -> None:
         for statement in statements:
@@ -70,6 +76,9 @@ class _Counter:
                 self.visit_all(ast.iter_child_nodes(node), level, node)
             case ast.ClassDef():
                 self.visit_all(ast.iter_child_nodes(node), nesting, None)
+            case ast.Call(func=ast.Name(id=called)):
+                self.recursive |= called == self.name
+                self.visit_all(ast.iter_child_nodes(node), nesting, owner)
             case _:
                 self.visit_all(ast.iter_child_nodes(node), nesting, owner)
 
@@ -132,13 +141,6 @@ def _is_wrapper(owner: FunctionNode | None, inner: FunctionNode) -> bool:
 
 def _is_simple_return(statement: ast.stmt) -> bool:
     return isinstance(statement, ast.Return) and isinstance(statement.value, ast.Name)
-
-
-def _is_recursive(function: FunctionNode) -> bool:
-    return any(
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == function.name
-        for node in ast.walk(function)
-    )
 
 
 def max_nesting(function: FunctionNode) -> int:

@@ -5,11 +5,11 @@
 1. the language, from the path (or the shebang); None (not measured at all) for other files;
 2. too_large when the content is over `max_bytes` (nothing parsed);
 3. binary when a NUL byte is in the first 8000 bytes;
-4. (after 5) the text: UTF-8 (a BOM is dropped); a Python file declaring another encoding (PEP 263 `# coding:`) is
-   decoded with it, as Python does; anything else is decoded with replacement characters and measured with
-   status not_utf8 (the reason says where the first bad byte is);
-5. minified (generated JavaScript/TypeScript bundles: long lines) is not measured: status minified;
-   a language without a tree-sitter grammar: status unsupported;
+4. minified (JavaScript/TypeScript bundles: lines too long to be written by people): status minified, not
+   measured; a language without a tree-sitter grammar: status unsupported;
+5. the text: UTF-8 (a BOM is dropped); a Python file declaring another encoding (PEP 263 `# coding:`) is
+   decoded with it, as Python does; anything else is decoded as UTF-8 with replacement characters and
+   measured all the same, with status not_utf8 and a reason saying where the first bad byte is;
 6. Python through python_engine (radon, tree-sitter as the fallback), the other languages through tree-sitter.
 
 A parse error gives status parse_error with the reason; lines and markers are still counted. Nothing in the
@@ -40,12 +40,14 @@ from devmetrics.analyzers.code.records import (
 
 # Not in records.py yet: minified bundles are skipped like binaries, with their own status.
 STATUS_MINIFIED = "minified"
+ENGINE_NONE = "none"  # too large, binary, minified or unsupported: no engine read the blob
 HEAD_BYTES = 256  # enough for a shebang line
 
 
 def _analyzer_version() -> str:
-    python = f"{sys.version_info.major}.{sys.version_info.minor}"  # ast.parse accepts more syntax on newer Pythons
-    return f"code-1;radon={version('radon')};python={python};{treesitter.grammar_versions()}"
+    # ast.parse reads more syntax on newer Pythons: a file tree-sitter measured on 3.11 goes to radon on 3.12.
+    interpreter = f"{sys.implementation.name}={sys.version_info.major}.{sys.version_info.minor}"
+    return f"code-1;radon={version('radon')};{interpreter};{treesitter.grammar_versions()}"
 
 
 ANALYZER_VERSION: str = _analyzer_version()
@@ -57,13 +59,14 @@ def measure_blob(content: bytes, path: str, *, max_bytes: int = MAX_BLOB_BYTES) 
     if language is None:
         return None
     if len(content) > max_bytes:
-        return _not_measured(language, STATUS_TOO_LARGE, f"{len(content)} bytes, over the limit of {max_bytes}")
+        reason = f"{len(content)} bytes, over the limit of {max_bytes}"
+        return _not_measured(language, content, STATUS_TOO_LARGE, reason)
     if is_binary(content):
-        return _not_measured(language, STATUS_BINARY, "a NUL byte in the first 8000 bytes")
+        return _not_measured(language, content, STATUS_BINARY, "a NUL byte in the first 8000 bytes")
     if is_minified(content, language):
-        return _not_measured(language, STATUS_MINIFIED, "minified: lines too long to be written by people")
+        return _not_measured(language, content, STATUS_MINIFIED, "minified: lines too long to be written by people")
     if language != python_engine.LANGUAGE and language not in treesitter.SUPPORTED:
-        return _not_measured(language, STATUS_UNSUPPORTED, f"no tree-sitter grammar for {language}")
+        return _not_measured(language, content, STATUS_UNSUPPORTED, f"no tree-sitter grammar for {language}")
     source, decode_problem = decode(content, language)
     measured = _measure_text(source, language)
     if not decode_problem:
@@ -80,7 +83,8 @@ def decode(content: bytes, language: str) -> tuple[str, str]:
         return content.decode(encoding), ""
     except (UnicodeDecodeError, LookupError) as error:
         where = f" at byte {error.start}" if isinstance(error, UnicodeDecodeError) else ""
-        problem = f"not valid {encoding}{where}; decoded as UTF-8 with replacement characters"
+        named = "UTF-8" if encoding == "utf-8-sig" else encoding
+        problem = f"not valid {named}{where}; decoded as UTF-8 with replacement characters"
         return content.decode("utf-8", errors="replace"), problem
 
 
@@ -125,14 +129,15 @@ def _lines_only(source: str, language: str, engine: str, reason: str) -> BlobMea
     )
 
 
-def _not_measured(language: str, status: str, reason: str) -> BlobMeasurement:
-    engine = python_engine.ENGINE_RADON if language == python_engine.LANGUAGE else text.ENGINE_TREE_SITTER
+def _not_measured(language: str, content: bytes, status: str, reason: str) -> BlobMeasurement:
+    """A blob no engine read: only its physical lines are counted (none for a binary)."""
+    lines = 0 if status == STATUS_BINARY else content.count(b"\n") + (not content.endswith(b"\n") and bool(content))
     return BlobMeasurement(
         language=language,
-        engine=engine,
+        engine=ENGINE_NONE,
         status=status,
         reason=reason,
-        lines_total=0,
+        lines_total=lines,
         lines_code=0,
         lines_comment=0,
         lines_blank=0,

@@ -31,6 +31,7 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
@@ -50,6 +51,7 @@ LANGUAGE = "python"
 ENGINE_RADON = "radon"
 _SKIPPED_TOKENS = frozenset({tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER})
 _LINE_END_TOKENS = frozenset({tokenize.NL, tokenize.NEWLINE})
+_LOGICAL_SEPARATORS = frozenset({":", ";"})
 _END_TOKEN = tokenize.TokenInfo(tokenize.ENDMARKER, "", (0, 0), (0, 0), "")
 # radon.raw.analyze re-tokenizes a statement once per line it spans (quadratic: minutes for a large data
 # literal); it is only called for the rare source the single pass cannot reproduce, and only when small.
@@ -88,7 +90,7 @@ class PythonLines:
 def measure(source: str) -> BlobMeasurement:
     """Measure one Python source (syntax errors and too deeply nested code included)."""
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         return _fallback(source, _scan_or_none(source), _describe(error))
     try:
@@ -99,6 +101,13 @@ def measure(source: str) -> BlobMeasurement:
         return _measure_tree(source, tree, lines)
     except RecursionError:  # radon's visitors recurse per AST level: a 600-term expression is too deep
         return _fallback(source, lines, "nested too deeply for radon's visitors")
+
+
+def parse(source: str) -> ast.Module:
+    """`ast.parse`, silent: an invalid escape sequence warns (or, under `-W error`, fails) in old code."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source)
 
 
 def _scan_or_none(source: str) -> PythonLines | None:
@@ -277,6 +286,14 @@ def _radon_raw(source: str) -> RawCounts:
     return RawCounts(*(int(value) for value in module))
 
 
+def _logical_lines(group: list[tokenize.TokenInfo]) -> int:
+    """radon's logical lines of one group (`if x: y` is two, `a; b` two): radon's own `_logical`, called only
+    when a `:` or `;` makes it more than one statement's single line."""
+    if any(token.type == tokenize.OP and token.string in _LOGICAL_SEPARATORS for token in group):
+        return int(_logical([*group, _END_TOKEN]))
+    return 1
+
+
 class _LineScan:
     """radon.raw.analyze's classification, from one token stream.
 
@@ -329,7 +346,7 @@ class _LineScan:
         self.regrouped |= group[-1].start[0] > last
         numbers = range(first, last + 1)
         self.covered.update(numbers)
-        self.lloc += int(_logical([*group, _END_TOKEN]))
+        self.lloc += _logical_lines(group)
         significant = [token for token in group if token.type not in _LINE_END_TOKENS]
         if len(significant) == 1 and significant[0].type == tokenize.STRING:
             self._docstring(numbers)
