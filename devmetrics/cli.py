@@ -95,6 +95,11 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool,
     default=None,
     help="Commits read by one git process and written in one transaction.",
 )
+@click.option(
+    "--no-analyze",
+    is_flag=True,
+    help="Store facts only; recompute metrics later with `devmetrics analyze` (for many scans in a row).",
+)
 @click.pass_obj
 def scan(
     app: AppContext,
@@ -104,6 +109,7 @@ def scan(
     all_refs: bool | None,
     workers: int | None,
     chunk_size: int | None,
+    no_analyze: bool,
 ) -> int:
     """Mine repositories (paths or URLs) into the database, then recompute metrics.
 
@@ -142,7 +148,9 @@ def scan(
         store = Store.open(db_path)
         try:
             with _progress(app) as progress:
-                summary = run_scan(store, targets, config, stages=only or AVAILABLE_STAGES, progress=progress)
+                summary = run_scan(
+                    store, targets, config, stages=only or AVAILABLE_STAGES, progress=progress, analyze=not no_analyze
+                )
         finally:
             store.close()
     _print_summary(summary, db_path, quiet=app.quiet)
@@ -210,6 +218,29 @@ def _print_summary(summary: ScanSummary, db_path: Path, *, quiet: bool) -> None:
         f"scanned {ok} of {len(summary.outcomes)} repositories into {db_path} in {summary.seconds:.1f} s; "
         f"{summary.metric_rows} metric values updated"
     )
+
+
+@cli.command()
+@DB_OPTION
+@click.pass_obj
+def analyze(app: AppContext, db: Path | None) -> int:
+    """Recompute every metric from the stored facts (after `scan --no-analyze`, or a config change)."""
+    import time
+
+    from devmetrics.scan import analyze_all
+    from devmetrics.store import Store, writer_lock
+
+    db_path = app.db_path(db)
+    started = time.monotonic()
+    with writer_lock(db_path):
+        store = Store.open(db_path, create=False)
+        try:
+            rows = analyze_all(store, app.config)
+        finally:
+            store.close()
+    if not app.quiet:
+        click.echo(f"{rows} metric values updated in {db_path} in {time.monotonic() - started:.1f} s")
+    return EXIT_OK
 
 
 @cli.command()

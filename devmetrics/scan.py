@@ -92,8 +92,10 @@ def scan(
     stages: Iterable[str] = AVAILABLE_STAGES,
     progress: Callable[[int, int], None] | None = None,
     executor: Executor | None = None,
+    analyze: bool = True,
 ) -> ScanSummary:
-    """Scan `targets` ((path or URL, display name) pairs) into `store`, then recompute metrics."""
+    """Scan `targets` ((path or URL, display name) pairs) into `store`, then recompute metrics unless
+    `analyze` is false (many single-repository scans followed by one `analyze_all`)."""
     from devmetrics.collectors import git, mirror
 
     started = time.monotonic()
@@ -119,7 +121,8 @@ def scan(
         _run_chunks(store, plans, options, config, progress, executor)
     if "code" in wanted:
         _run_code(store, targets, summary, config, progress, executor)
-    summary.metric_rows = _analyze(store, config)
+    if analyze:
+        summary.metric_rows = analyze_all(store, config)
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -304,7 +307,8 @@ def _fail(store: Store, scan_id: int, outcome: RepoOutcome, reason: str, repo_id
         store.finish_scan(scan_id, "failed", repo_id=repo_id, reason=reason)
 
 
-def _analyze(store: Store, config: Config) -> int:
+def analyze_all(store: Store, config: Config) -> int:
+    """Recompute every analyzer's metrics from the stored facts (each skips when its inputs are unchanged)."""
     from devmetrics.analyzers.registry import ANALYZERS, all_metrics
 
     with store.transaction():

@@ -279,3 +279,15 @@ def test_large_synthetic_history_scans_in_chunks(tmp_path: Path) -> None:
     db = tmp_path / "d.db"
     assert scan(str(repo), "--db", str(db), "--chunk-size", "400") == 0
     assert scalar(db, "SELECT count(*) FROM commits") == len(rev_list(repo))
+
+
+def test_no_analyze_defers_metrics_to_the_analyze_command(small_repo: Path, tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    assert main(["--quiet", "scan", "--only", "history", "--no-analyze", str(small_repo), "--db", str(db)]) == 0
+    assert scalar(db, "SELECT count(*) FROM metric_values") == 0
+    result = run_cli(["analyze", "--db", str(db)], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "metric values updated" in result.stdout
+    assert int(str(scalar(db, "SELECT count(*) FROM metric_values WHERE metric = 'history.commits'"))) > 0
+    missing = run_cli(["analyze", "--db", str(tmp_path / "none.db")], cwd=tmp_path)
+    assert missing.returncode == 1 and "no devmetrics database here" in missing.stderr
