@@ -19,7 +19,8 @@ Merges and the commits they bring in (those reachable from the merge's other par
   always wins; the innermost labelled merge passes its label first;
 - a merge without evidence of its own is labelled from what it brought in: ai-authored if any of those
   commits is, else ai-assisted if any is, else bot if all are; so a first-parent view keeps the labels;
-- a merge that brought in more than `attribution.merge_limit` commits passes nothing down (not a PR).
+- a merge that brought in more than `attribution.merge_limit` commits, or that merged the main line into a
+  branch (keeping it up to date), is no pull request: it neither passes a label down nor takes one.
 An agent-authored commit is credited to a human: its author when a person, else a human co-author, else its
 committer when a person, else the author of the innermost merge that brought it in.
 
@@ -60,6 +61,7 @@ from devmetrics.analyzers.attribution_rules import (
     PR_FIELDS,
     TRAILER_PREFIX,
     Evidence,
+    QuickTest,
     Rule,
     RuleSet,
     effective_rules,
@@ -186,6 +188,7 @@ DIRTY_ROWS = (
     "WHERE c.repo_id = ?"
 )
 NO_EVIDENCE = "[]"
+MAIN_REFS = ("HEAD", "refs/heads/main", "refs/heads/master", "refs/heads/trunk", "refs/remotes/origin/main")
 
 
 # --- settings -------------------------------------------------------------------------------------------
@@ -495,6 +498,16 @@ class Classifier:
         return PERSON if self.is_person(name, email) else BOT_KIND
 
 
+def _keyword_filter(column: str, test: QuickTest) -> tuple[str, list[str]]:
+    """SQL keeping the rows whose `column` could match: non-ASCII text (the keyword test does not apply),
+    or text holding one of the keywords (SQLite's lower() folds ASCII only, as the test needs)."""
+    if test.unexplained or not test.shortest:
+        return "1", []
+    non_ascii = f"length(CAST({column} AS BLOB)) != length({column})"
+    holds = " OR ".join(f"instr(char(10) || lower({column}), ?) > 0" for _ in test.shortest)
+    return f"{non_ascii} OR {holds}", list(test.shortest)
+
+
 def _unique(evidence: list[Evidence]) -> list[Evidence]:
     """Each (rule, match) once (squash merges repeat trailers), ordered by rule id: the order, and so the
     choice among equally confident items, does not depend on the order rules are listed in."""
@@ -625,8 +638,8 @@ class RepoAttribution:
     drafts: dict[str, Draft] = field(default_factory=dict)
     stored: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # sha -> stored values (class..excluded)
     brought: dict[str, tuple[str, ...]] = field(default_factory=dict)  # merge -> commits it brought in
-    too_big: set[str] = field(default_factory=set)  # merges that brought in more than the limit
-    main_line: dict[str, tuple[str, ...] | None] | None = None  # HEAD's main-line merges, worked out once
+    passed_over: set[str] = field(default_factory=set)  # merges that brought in more than the limit
+    main_line: merges.MainLine | None = None  # HEAD's first-parent chain and its merges, worked out once
 
     def run_rule_change(self, before: tuple[Rule, ...]) -> int:
         """After a change of the rules alone: attribute again only the commits whose rows can change and
@@ -657,29 +670,34 @@ class RepoAttribution:
         return {row[0] for row in self.store.db.execute(query, [self.repo.id, *needles])}
 
     def _matching(self, rules: tuple[Rule, ...]) -> set[str]:
-        """Commits one of these rules matches, reading only the columns their fields need."""
+        """Commits one of these rules matches, reading only the columns their fields need (and, for texts,
+        only the rows holding a keyword of the rules, found by SQLite)."""
         if not rules:
             return set()
         finder = Classifier(dataclasses.replace(self.settings, rules=rules), self.classifier.resolver)
         fields = {rule.field.lower() for rule in rules}
-        tests: list[tuple[str, Callable[[tuple[Any, ...]], object]]] = []
+        tests: list[tuple[str, str, list[str], Callable[[tuple[Any, ...]], object]]] = []
         if fields & {"author", "author_email", "committer", "committer_email"}:
             columns = "author_name, author_email, committer_name, committer_email"
-            tests.append((columns, lambda row: finder.people(*row).evidence))
-        if any(name.startswith(TRAILER_PREFIX) for name in fields):
-            tests.append(("trailers", lambda row: row[0] != NO_EVIDENCE and finder.trailer_evidence(row[0])))
+            tests.append((columns, "1", [], lambda row: finder.people(*row).evidence))
+        keys = sorted({name.removeprefix(TRAILER_PREFIX) for name in fields if name.startswith(TRAILER_PREFIX)})
+        if keys:
+            where = " OR ".join("instr(lower(trailers), ?) > 0" for _ in keys)
+            tests.append(("trailers", where, [f'"{key}"' for key in keys], lambda row: finder.trailer_evidence(row[0])))
         if "subject" in fields:
-            tests.append(("subject", lambda row: finder.ruleset.match("subject", row[0])))
+            where, words = _keyword_filter("subject", finder.ruleset.quick_tests["subject"])
+            tests.append(("subject", where, words, lambda row: finder.ruleset.match("subject", row[0])))
         if "body" in fields:
-            tests.append(("message", lambda row: finder.body_evidence(row[0])))
+            where, words = _keyword_filter("message", finder.ruleset.quick_tests["body"])
+            tests.append(("message", where, words, lambda row: finder.body_evidence(row[0])))
         if "branch" in fields:
             tests.append(
-                ("subject, is_merge", lambda row: row[1] and finder.ruleset.match("branch", merge_branch(row[0])))
+                ("subject", "is_merge = 1", [], lambda row: finder.ruleset.match("branch", merge_branch(row[0])))
             )
         found: set[str] = set()
-        for columns, test in tests:
-            query = f"SELECT sha, {columns} FROM commits WHERE repo_id = ?"  # noqa: S608  # constant columns
-            found.update(row[0] for row in self.store.db.execute(query, [self.repo.id]) if test(row[1:]))
+        for columns, where, words, test in tests:
+            query = f"SELECT sha, {columns} FROM commits WHERE repo_id = ? AND ({where})"  # noqa: S608  # constant SQL
+            found.update(row[0] for row in self.store.db.execute(query, [self.repo.id, *words]) if test(row[1:]))
         return found
 
     def _identities_of(self, rules: tuple[Rule, ...]) -> set[str]:
@@ -706,8 +724,10 @@ class RepoAttribution:
         """The commits to attribute again with `affected` and the merges whose labels to pass again: every
         merge bringing in one of those commits (or being one) and, in turn, every commit it brought in.
         Every merge touching a commit outside this set is untouched by the change, so that commit is too."""
-        self._load_graph()
-        self._bring_in(sorted(self.merge_shas))
+        if not self._load_merge_sets():
+            self._load_graph()
+            self._bring_in(sorted(self.merge_shas))
+            self._save_merge_sets()
         containing: dict[str, list[str]] = {}
         for merge, found in self.brought.items():
             for sha in found:
@@ -739,8 +759,36 @@ class RepoAttribution:
         if dirty is not None and dirty_merges:
             self._load_graph()
         self._apply_merges(dirty_merges)
+        if dirty is None:  # every merge was worked out
+            self._save_merge_sets()
         self._write()
         return attributed
+
+    def _merge_sets_key(self) -> str:
+        history = self.store.sync_state(self.repo.id, "git", "history")
+        return _digest([history, self._main_tip(), self.settings.merge_limit])
+
+    def _main_tip(self) -> str:
+        """The tip of the main line: HEAD, or with every ref scanned, the usual default branches."""
+        tips = (self.store.sync_state(self.repo.id, "git", "history") or {}).get("tips", {})
+        for ref in MAIN_REFS:
+            if isinstance(tips, dict) and isinstance(tips.get(ref), str):
+                return str(tips[ref])
+        return self.repo.head_sha or ""
+
+    def _load_merge_sets(self) -> bool:
+        """What every merge brought in, kept from the last pass that worked it out for the same history,
+        HEAD and limit (a merge's ancestry never changes, so neither does what it brought in)."""
+        kept = self.store.sync_state(self.repo.id, SYNC_SOURCE, "merges")
+        if not kept or kept.get("key") != self._merge_sets_key():
+            return False
+        self.brought = {merge: tuple(found) for merge, found in kept["brought"].items()}
+        self.passed_over = set(kept["passed_over"])
+        return True
+
+    def _save_merge_sets(self) -> None:
+        kept = {"key": self._merge_sets_key(), "brought": self.brought, "passed_over": sorted(self.passed_over)}
+        self.store.set_sync_state(self.repo.id, SYNC_SOURCE, "merges", kept)
 
     def _dirty(self) -> list[str] | None:
         """Commits without a row made with these settings; None when that is most of them (read all)."""
@@ -817,22 +865,22 @@ class RepoAttribution:
 
     def _bring_in(self, merge_shas: list[str]) -> None:
         """What each merge brought in, bounded by `attribution.merge_limit` (a bigger merge passes nothing):
-        the merges of HEAD's main line in one pass, any other one by a walk of its own."""
+        the merges of HEAD's main line in one pass, any other one by a walk of its own, except merges of
+        the main line into a branch, which are no pull requests and pass nothing."""
         limit = self.settings.merge_limit
         if self.main_line is None:
-            head = self.repo.head_sha or ""
-            self.main_line = merges.main_line_brought_in(head, self.parents, limit) if head in self.parents else {}
-        missing = [sha for sha in merge_shas if sha not in self.brought and sha not in self.too_big]
-        walked = [sha for sha in missing if sha not in self.main_line]
+            self.main_line = merges.main_line(self._main_tip(), self.parents, limit)
+        line = self.main_line
+        missing = [sha for sha in merge_shas if sha not in self.brought and sha not in self.passed_over]
+        missing = [sha for sha in missing if not line.merges_into_a_branch(sha, self.parents)]
+        walked = [sha for sha in missing if sha not in line.brought]
         generation = merges.generations(self.parents) if walked else {}
         for sha in missing:
             found = (
-                self.main_line[sha]
-                if sha in self.main_line
-                else merges.brought_in(sha, self.parents, generation, limit)
+                line.brought[sha] if sha in line.brought else merges.brought_in(sha, self.parents, generation, limit)
             )
             if found is None:
-                self.too_big.add(sha)
+                self.passed_over.add(sha)
                 log.info("%s: merge %s brought in over %d commits; no label passed", self.repo.name, sha[:12], limit)
             else:
                 self.brought[sha] = found

@@ -154,7 +154,7 @@ _AI_EMAILS = (
 _NEGATIVE = r"(?:no\b|none\b|not used\b|n/?a\b|false\b)"
 # "Name <e-mail>" that names no AI tool: how a human is written in a trailer.
 _PLAIN_PERSON = rf"(?!.*(?:{_AGENT_NAMES}|{_AI_EMAILS}))[^<]*<[^>]*>\s*$"
-_DISCLOSURE_KEY = r"^[ \t]*AI[ -]?(?:usage|use|disclosure|assistance|tools?)[ \t]*:[ \t]*"
+_DISCLOSURE_KEY = r"^AI[ -]?(?:usage|use|disclosure|assistance|tools?)[ \t]*:[ \t]*"
 
 
 def _bot_author(login: str) -> str:
@@ -475,7 +475,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _rule(
         "text.disclosure-negative",
         "body",
-        rf"{_DISCLOSURE_KEY}{_NEGATIVE}|^[ \t]*no (?:AI|LLM|generative AI)(?: tools?| assistance)? (?:was|were) used\b",
+        rf"{_DISCLOSURE_KEY}{_NEGATIVE}|^no (?:AI|LLM|generative AI)(?: tools?| assistance)? (?:was|were) used\b",
         HUMAN,
         "",
         MEDIUM,
@@ -612,31 +612,32 @@ def keywords_of(pattern: str, flags: int) -> frozenset[str] | None:
         return None
 
 
-def _alternatives(items: list[tuple[Any, Any]]) -> list[tuple[frozenset[str], ...]]:
+def _alternatives(items: list[tuple[Any, Any]], line_start: bool = False) -> list[tuple[frozenset[str], ...]]:
     """For each top-level alternative, its groups: all of them are in every match of that alternative."""
     if len(items) == 1 and items[0][0] is _OPS.BRANCH:
         found: list[tuple[frozenset[str], ...]] = []
         for branch in items[0][1][1]:
-            found += _alternatives(list(branch))
+            found += _alternatives(list(branch), line_start)
         return found
-    return [_groups(items)]
+    return [_groups(items, line_start)]
 
 
-def _groups(items: list[tuple[Any, Any]]) -> tuple[frozenset[str], ...]:
-    """Groups of a sequence: its runs of ASCII literals, and one group for each required sub-pattern."""
+def _groups(items: list[tuple[Any, Any]], line_start: bool) -> tuple[frozenset[str], ...]:
+    """Groups of a sequence: its runs of ASCII literals, and one group for each required sub-pattern. A run
+    right after `^` starts with a newline: tested texts get one in front, so a line start is one."""
     groups: list[frozenset[str]] = []
-    run: list[str] = []
+    run: list[str] = ["\n"] if line_start else []
     for op, argument in [*items, (None, None)]:
         if op is _OPS.LITERAL and argument < 128 and chr(argument) not in "\r\n":  # keywords stay within a line
             run.append(chr(argument))
             continue
-        if len(run) >= MIN_KEYWORD:
+        if len("".join(run).strip("\n")) >= MIN_KEYWORD:
             groups.append(frozenset({"".join(run).lower()}))
-        run = []
         inner = _required_inside(op, argument)
-        group = _one_group(_alternatives(inner)) if inner else None
+        group = _one_group(_alternatives(inner, run == ["\n"])) if inner else None
         if group:
             groups.append(group)
+        run = ["\n"] if op is _OPS.AT and argument in (_OPS.AT_BEGINNING, _OPS.AT_BEGINNING_STRING) else []
     return tuple(groups)
 
 
@@ -656,8 +657,17 @@ def _one_group(alternatives: list[tuple[frozenset[str], ...]]) -> frozenset[str]
     for groups in alternatives:
         if not groups:
             return None
-        chosen |= max(groups, key=lambda group: min(len(text) for text in group))
+        best: frozenset[str] = max(groups, key=_selectivity)
+        chosen |= best
     return frozenset(chosen)
+
+
+LINE_START_WORTH = 3  # a string at a line start is about as rare as one three characters longer
+
+
+def _selectivity(group: frozenset[str]) -> tuple[int, int]:
+    """How rarely a text holds one of the group's strings: its weakest string's length, then fewer strings."""
+    return min(len(text) + (LINE_START_WORTH if text.startswith("\n") else 0) for text in group), -len(group)
 
 
 @dataclass(frozen=True)
@@ -693,7 +703,7 @@ class QuickTest:
         return self._by_keywords(text, unexplained=bool(self.unexplained))
 
     def _by_keywords(self, text: str, unexplained: bool) -> tuple[int, ...]:
-        lowered = text.lower()
+        lowered = "\n" + text.lower()
         for word in self.shortest:
             if word in lowered:
                 break

@@ -7,17 +7,19 @@ exactly what the next merge's first parent reaches, so each merge brings in what
 and was not seen yet (O(commits) in all). Other merges (inside branches, on other refs) are walked one by
 one: like git, the walk paints both sides at once in generation order (a commit's generation is one more
 than its highest parent's) and stops as soon as every commit still queued is reachable from the first
-parent; it is bounded, and a merge that brings in more than a limit gets None.
+parent; it is bounded, and a merge that brings in more than a limit gets None. A merge of the main line
+into a branch (keeping a branch up to date) is no pull request: callers leave it out.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 FIRST, OTHER = 1, 2  # paint colours: reachable from the first parent, from another parent
 BOTH = FIRST | OTHER
-MAX_VISITS = 20_000  # a walk of one merge gives up (None) after visiting this many commits
+MAX_VISITS_PER_LIMIT = 10  # a walk of one merge gives up (None) after 10 x limit commits
 
 Parents = Mapping[str, tuple[str, ...]]
 
@@ -35,12 +37,30 @@ def first_parent_chain(head: str, parents: Parents) -> list[str]:
     return chain
 
 
-def main_line_brought_in(head: str, parents: Parents, limit: int) -> dict[str, tuple[str, ...] | None]:
-    """For every merge on the first-parent chain of `head`: the commits it brought in, None when more
+@dataclass(frozen=True)
+class MainLine:
+    """HEAD's first-parent chain and what each merge on it brought in (None: more than the limit)."""
+
+    commits: frozenset[str]
+    brought: Mapping[str, tuple[str, ...] | None]
+
+    def merges_into_a_branch(self, merge: str, parents: Parents) -> bool:
+        """A merge off the main line whose other parent is on it: main's work brought into a branch
+        (a "back-merge"), not a pull request."""
+        return merge not in self.commits and any(parent in self.commits for parent in parents.get(merge, ())[1:])
+
+
+def main_line(head: str, parents: Parents, limit: int) -> MainLine:
+    chain = first_parent_chain(head, parents)
+    return MainLine(frozenset(chain), main_line_brought_in(chain, parents, limit))
+
+
+def main_line_brought_in(chain: list[str], parents: Parents, limit: int) -> dict[str, tuple[str, ...] | None]:
+    """For every merge of a first-parent chain (oldest first): the commits it brought in, None when more
     than `limit`."""
     seen: set[str] = set()
     brought: dict[str, tuple[str, ...] | None] = {}
-    for commit in first_parent_chain(head, parents):
+    for commit in chain:
         seen.add(commit)
         found: list[str] = []
         stack = [parent for parent in parents[commit][1:] if parent in parents]
@@ -126,7 +146,7 @@ def brought_in(merge: str, parents: Parents, generation: Mapping[str, int], limi
             found.append(sha)
             if len(found) > limit:
                 return None
-        if visits > MAX_VISITS:
+        if visits > MAX_VISITS_PER_LIMIT * limit:
             return None
         for parent in parents[sha]:
             if parent in parents:

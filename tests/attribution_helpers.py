@@ -238,35 +238,45 @@ class _History:
         trailers = [rng.choice(TRAILERS) for _ in range(rng.choice((0, 0, 1, 1, 2, 3)))]
         return self.add([parent] if parent else [], subject, (author, committer), body, trailers)
 
-    def merge(self, main: str, side: str) -> str:
+    def merge(self, main: str, side: str, subject: str = "") -> str:
         rng = self.rng
         merger = rng.choice(HUMANS[:3] + AGENTS[:1])
-        subject = f"Merge pull request #{len(self.shas)} from octo/{rng.choice(BRANCHES)}"
+        subject = subject or f"Merge pull request #{len(self.shas)} from octo/{rng.choice(BRANCHES)}"
         trailers = [("AI-Assisted", "Cursor")] if rng.random() < 0.2 else []
         return self.add([main, side], subject, (merger, merger), [], trailers)
+
+
+MAX_OPEN_BRANCHES = 8
 
 
 def synthetic_history(
     count: int, seed: int = 11, merge_share: float = 0.05
 ) -> tuple[list[tuple[object, ...]], list[str]]:
-    """`commits` rows of a history with topic branches (some nested) merged into main, and its SHAs."""
+    """`commits` rows of a history and its SHAs: topic branches cut from main and merged back as pull requests,
+    stacked branches merged into the branch they were cut from, main merged into branches to update them."""
     import random
 
     history = _History(random.Random(seed))
+    rng = history.rng
     main = history.commit("")
     branches: list[str] = []
     while len(history.shas) < count:
-        roll = history.rng.random()
-        if roll < merge_share and branches:
-            side = branches.pop(history.rng.randrange(len(branches)))
-            if branches and history.rng.random() < 0.2:  # nested: merge into another branch first
-                target = history.rng.randrange(len(branches))
-                branches[target] = history.merge(branches[target], side)
+        roll = rng.random()
+        if branches and (roll < merge_share or len(branches) > MAX_OPEN_BRANCHES):
+            index = 0 if rng.random() < 0.7 else rng.randrange(len(branches))  # mostly the oldest
+            kind = rng.random()
+            if kind < 0.85:
+                main = history.merge(main, branches.pop(index))
+            elif kind < 0.93:
+                stacked = branches[index]
+                for _ in range(rng.randint(1, 3)):
+                    stacked = history.commit(stacked)
+                branches[index] = history.merge(branches[index], stacked)
             else:
-                main = history.merge(main, side)
+                branches[index] = history.merge(branches[index], main, "Merge branch 'main' into topic")
         elif roll < 0.35:
-            if branches and history.rng.random() < 0.8:
-                index = history.rng.randrange(len(branches))
+            if branches and rng.random() < 0.8:
+                index = rng.randrange(len(branches))
                 branches[index] = history.commit(branches[index])
             else:
                 branches.append(history.commit(main))

@@ -453,9 +453,10 @@ def test_quick_tests_agree_with_every_rule_on_generated_texts(lines: list[str], 
 
 
 def test_keywords_are_read_from_patterns() -> None:
-    assert keywords_of(r"^aider: ", 0) == frozenset({"aider: "})
-    assert keywords_of(r"^(?:foo|bar)bazbaz", 0) == frozenset({"bazbaz"})
-    assert keywords_of(r"^(?:foo|bar)!", 0) == frozenset({"foo", "bar"})
+    assert keywords_of(r"^aider: ", 0) == frozenset({"\naider: "})  # a line start is a newline in front
+    assert keywords_of(r"^(?:foo|bar)bazbazbaz", 0) == frozenset({"bazbazbaz"})
+    assert keywords_of(r"^(?:foo|bar)baz", 0) == frozenset({"\nfoo", "\nbar"})  # a line start is rarer
+    assert keywords_of(r"(?:foo|bar)!", 0) == frozenset({"foo", "bar"})
     assert keywords_of(r"^(?:foo|b)", 0) is None  # "b" is too short to be worth a keyword
     assert keywords_of(r".*", 0) is None
 
@@ -646,6 +647,27 @@ def test_case_8_a_merge_bringing_in_too_much_passes_nothing_down(space: Workspac
     space.scan()
 
     assert [space.row(sha).cls for sha in work] == ["human"] * 3
+
+
+def test_case_8_a_merge_of_main_into_a_branch_is_no_pull_request(space: Workspace) -> None:
+    repo = space.repo()
+    repo.commit("Initial commit")
+    repo.branch("feature")
+    work = repo.commit("Feature work")
+    repo.checkout("main")
+    main_work = repo.commit("Work on main")
+    claude_on_main = repo.commit("More work on main", "Co-Authored-By: Claude <noreply@anthropic.com>")
+    repo.checkout("feature")
+    update = repo.merge("main", "Merge branch 'main' into feature", "AI-Assisted: Cursor")
+    repo.checkout("main")
+    pull_request = repo.merge("feature", "Merge pull request #3 from octo/feature")
+    space.scan()
+
+    assert (space.row(main_work).cls, space.row(main_work).inherited_from) == ("human", set())
+    assert space.row(claude_on_main).tool == "claude-code"
+    assert (space.row(update).tool, space.row(update).own_rules) == ("cursor", ["trailer.ai-assisted"])
+    assert space.row(work).cls == "human"
+    assert space.row(pull_request).cls == "human"  # it brought in the feature work and the update only
 
 
 def test_case_9_free_text_disclosures(space: Workspace) -> None:
@@ -934,13 +956,13 @@ def test_merge_walk_agrees_with_git_rev_list(history_repo: Path) -> None:
     assert merge_shas
 
     head = git(history_repo, "rev-parse", "HEAD").decode().strip()
-    main_line = merges.main_line_brought_in(head, parents, 10_000)
-    assert main_line
+    line = merges.main_line(head, parents, 10_000)
+    assert line.brought
     for sha in merge_shas:
         expected = sorted(git(history_repo, "rev-list", f"{sha}^1..{sha}^2").decode().split())
         assert sorted(merges.brought_in(sha, parents, generation, 10_000) or ()) == expected
-        if sha in main_line:
-            assert sorted(main_line[sha] or ()) == expected
+        if sha in line.brought:
+            assert sorted(line.brought[sha] or ()) == expected
         if len(expected) > 1:
             assert merges.brought_in(sha, parents, generation, len(expected) - 1) is None
 
@@ -1177,9 +1199,9 @@ def with_rules(section: AttributionConfig) -> Config:
 
 
 @settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 10_000), before=RULE_CONFIGS, after=RULE_CONFIGS)
+@given(seed=st.integers(0, 10_000), before=RULE_CONFIGS, after=RULE_CONFIGS, kept_merges=st.booleans())
 def test_a_change_of_rules_gives_the_rows_a_full_attribution_gives(
-    seed: int, before: AttributionConfig, after: AttributionConfig
+    seed: int, before: AttributionConfig, after: AttributionConfig, kept_merges: bool
 ) -> None:
     """After a change of the rules alone only the commits it can touch are attributed again (the full
     pass is not run), and the rows are exactly those of attributing everything afresh with the new rules."""
@@ -1189,6 +1211,8 @@ def test_a_change_of_rules_gives_the_rows_a_full_attribution_gives(
         fresh = synthetic_store(*history, Path(folder) / "fresh")
         try:
             attribution.analyze(changed, with_rules(before))
+            if not kept_merges:  # what the merges brought in is worked out again
+                changed.db.execute("DELETE FROM sync_state WHERE source = 'attribution' AND category = 'merges'")
             with mock.patch.object(attribution.RepoAttribution, "run", side_effect=AssertionError("a full pass")):
                 attribution.analyze(changed, with_rules(after))
             attribution.analyze(fresh, with_rules(after))

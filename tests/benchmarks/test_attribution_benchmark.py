@@ -69,7 +69,7 @@ def test_reattribution_against_a_bare_pass_and_a_history_scan() -> None:
         attribution.analyze(store, config_with())
         rule_change = alternating(store, [config_with(), config_with(body_rule=True)], None)
         times_rule, times_bare, ratios = alternate(rule_change, lambda: bare_pass(store), runs=5)
-        settings_change = alternating(store, [config_with(), config_with(mass_change_lines=4000)], STORED_COMMITS)
+        settings_change = alternating(store, [config_with(), config_with(mass_change_lines=4000)], len(shas))
         times_full, times_bare_2, full_ratios = alternate(settings_change, lambda: bare_pass(store), runs=3)
         store.close()
 
