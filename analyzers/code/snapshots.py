@@ -230,9 +230,8 @@ def measure_task(task: MeasureTask) -> list[MeasuredBlob]:
 
 def measure_content(content: bytes, path: str, language: str, max_bytes: int) -> BlobMeasurement:
     """The measurement of one file version; minified, unsupported and failing ones say so in `status`."""
-    from devmetrics.analyzers.code.measure import measure_blob
-
     from devmetrics.analyzers.code.detect import is_minified
+    from devmetrics.analyzers.code.measure import measure_blob
 
     try:
         if is_minified(content, language):
