@@ -8,10 +8,11 @@ from hypothesis import given, settings
 
 from devmetrics.analyzers.code import treesitter
 from devmetrics.analyzers.code.detect import detect_language, is_binary, is_minified
-from devmetrics.analyzers.code.measure import ANALYZER_VERSION, STATUS_MINIFIED, measure_blob
+from devmetrics.analyzers.code.measure import ANALYZER_VERSION, measure_blob
 from devmetrics.analyzers.code.records import (
     DUPLICATE_WINDOW_LINES,
     STATUS_BINARY,
+    STATUS_MINIFIED,
     STATUS_OK,
     STATUS_PARSE_ERROR,
     STATUS_TOO_LARGE,

@@ -28,8 +28,10 @@ from importlib.metadata import version
 from devmetrics.analyzers.code import python_engine, text, treesitter
 from devmetrics.analyzers.code.detect import detect_language, is_binary, is_minified
 from devmetrics.analyzers.code.records import (
+    ENGINE_NONE,
     MAX_BLOB_BYTES,
     STATUS_BINARY,
+    STATUS_MINIFIED,
     STATUS_NOT_UTF8,
     STATUS_OK,
     STATUS_PARSE_ERROR,
@@ -39,8 +41,6 @@ from devmetrics.analyzers.code.records import (
 )
 
 # Not in records.py yet: minified bundles are skipped like binaries, with their own status.
-STATUS_MINIFIED = "minified"
-ENGINE_NONE = "none"  # too large, binary, minified or unsupported: no engine read the blob
 HEAD_BYTES = 256  # enough for a shebang line
 
 
@@ -60,13 +60,13 @@ def measure_blob(content: bytes, path: str, *, max_bytes: int = MAX_BLOB_BYTES) 
         return None
     if len(content) > max_bytes:
         reason = f"{len(content)} bytes, over the limit of {max_bytes}"
-        return _not_measured(language, content, STATUS_TOO_LARGE, reason)
+        return not_measured(language, content, STATUS_TOO_LARGE, reason)
     if is_binary(content):
-        return _not_measured(language, content, STATUS_BINARY, "a NUL byte in the first 8000 bytes")
+        return not_measured(language, content, STATUS_BINARY, "a NUL byte in the first 8000 bytes")
     if is_minified(content, language):
-        return _not_measured(language, content, STATUS_MINIFIED, "minified: lines too long to be written by people")
+        return not_measured(language, content, STATUS_MINIFIED, "minified: lines too long to be written by people")
     if language != python_engine.LANGUAGE and language not in treesitter.SUPPORTED:
-        return _not_measured(language, content, STATUS_UNSUPPORTED, f"no tree-sitter grammar for {language}")
+        return not_measured(language, content, STATUS_UNSUPPORTED, f"no tree-sitter grammar for {language}")
     source, decode_problem = decode(content, language)
     measured = _measure_text(source, language)
     if not decode_problem:
@@ -129,7 +129,7 @@ def _lines_only(source: str, language: str, engine: str, reason: str) -> BlobMea
     )
 
 
-def _not_measured(language: str, content: bytes, status: str, reason: str) -> BlobMeasurement:
+def not_measured(language: str, content: bytes, status: str, reason: str) -> BlobMeasurement:
     """A blob no engine read: only its physical lines are counted (none for a binary)."""
     lines = 0 if status == STATUS_BINARY else content.count(b"\n") + (not content.endswith(b"\n") and bool(content))
     return BlobMeasurement(

@@ -11,6 +11,8 @@ STATUS_BINARY = "binary"
 STATUS_TOO_LARGE = "too_large"  # over MAX_BLOB_BYTES
 STATUS_UNSUPPORTED = "unsupported"  # no engine for the language
 STATUS_NOT_UTF8 = "not_utf8"  # decoded with replacement characters; measured anyway
+STATUS_MINIFIED = "minified"  # lines too long to be written by people; kept so it is never read again
+ENGINE_NONE = "none"  # too large, binary, minified or unsupported: no engine read the blob
 
 MAX_BLOB_BYTES = 1 << 20
 DUPLICATE_WINDOW_LINES = 10  # a duplicated block is this many consecutive normalised code lines (as Sonar)

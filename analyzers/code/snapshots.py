@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pathspec
 from pathspec.patterns.gitignore.basic import GitIgnoreBasicPattern
 
-from devmetrics.analyzers.code.records import STATUS_UNSUPPORTED, BlobMeasurement
+from devmetrics.analyzers.code.records import STATUS_MINIFIED, STATUS_UNSUPPORTED, BlobMeasurement
 from devmetrics.collectors.blobs import Attributes, AttributesFile, CatFile, TreeEntry, list_tree, read_attributes
 from devmetrics.config import CodeConfig
 from devmetrics.errors import ConfigError
@@ -26,7 +26,6 @@ from devmetrics.errors import ConfigError
 WEEK_SECONDS = 7 * 86_400
 KIND_HEAD = "head"
 KIND_SUPERSEDED = "superseded"  # recorded as HEAD once, no longer HEAD nor the last commit of its period
-STATUS_MINIFIED = "minified"  # not measured: is_minified said so; kept so that it is never read again
 STATUS_ERROR = "error"  # the engine raised: recorded with the error, re-tried by the next analyzer version
 SHEBANG_BYTES = 256
 MASK64 = (1 << 64) - 1
@@ -231,34 +230,17 @@ def measure_task(task: MeasureTask) -> list[MeasuredBlob]:
 def measure_content(content: bytes, path: str, language: str, max_bytes: int) -> BlobMeasurement:
     """The measurement of one file version; minified, unsupported and failing ones say so in `status`."""
     from devmetrics.analyzers.code.detect import is_minified
-    from devmetrics.analyzers.code.measure import measure_blob
+    from devmetrics.analyzers.code.measure import measure_blob, not_measured
 
     try:
         if is_minified(content, language):
-            return _unmeasured(language, content, STATUS_MINIFIED, "minified")
+            return not_measured(language, content, STATUS_MINIFIED, "minified")
         result = measure_blob(content, path, max_bytes=max_bytes)
     except Exception as error:  # one file the engine chokes on must not stop the repository's scan
-        return _unmeasured(language, content, STATUS_ERROR, f"{type(error).__name__}: {error}"[:300])
+        return not_measured(language, content, STATUS_ERROR, f"{type(error).__name__}: {error}"[:300])
     if result is None:
-        return _unmeasured(language, content, STATUS_UNSUPPORTED, f"no engine for {language}")
+        return not_measured(language, content, STATUS_UNSUPPORTED, f"no engine for {language}")
     return result
-
-
-def _unmeasured(language: str, content: bytes, status: str, reason: str) -> BlobMeasurement:
-    return BlobMeasurement(
-        language=language,
-        engine="none",
-        status=status,
-        reason=reason,
-        lines_total=content.count(b"\n") + (1 if content and not content.endswith(b"\n") else 0),
-        lines_code=0,
-        lines_comment=0,
-        lines_blank=0,
-        functions=(),
-        markers=(),
-        maintainability=None,
-        halstead_volume=None,
-    )
 
 
 def split_tasks(

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devmetrics import __version__
+from devmetrics.analyzers.code.records import STATUS_MINIFIED
 from devmetrics.analyzers.code.snapshots import (
     KIND_HEAD,
     KIND_SUPERSEDED,
-    STATUS_MINIFIED,
     ExclusionRules,
     MeasuredBlob,
     MeasureTask,
