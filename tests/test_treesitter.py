@@ -17,34 +17,15 @@ from typing import Any
 import lizard
 import pytest
 import tree_sitter as ts
-import tree_sitter_c
-import tree_sitter_cpp
-import tree_sitter_go
-import tree_sitter_java
-import tree_sitter_javascript
-import tree_sitter_python
-import tree_sitter_rust
-import tree_sitter_typescript
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from radon.complexity import cc_visit
 
 from devmetrics.analyzers.code.languages import LANGUAGES
 from devmetrics.analyzers.code.records import FunctionMetrics, ParsedSource
-from devmetrics.analyzers.code.treesitter import SUPPORTED, grammar_versions, parse_source
+from devmetrics.analyzers.code.treesitter import GRAMMARS, SUPPORTED, grammar_versions, parse_source
 
 CORPUS = Path(__file__).parent / "corpus"
-GRAMMARS: dict[str, Callable[[], object]] = {
-    "python": tree_sitter_python.language,
-    "javascript": tree_sitter_javascript.language,
-    "typescript": tree_sitter_typescript.language_typescript,
-    "tsx": tree_sitter_typescript.language_tsx,
-    "go": tree_sitter_go.language,
-    "java": tree_sitter_java.language,
-    "rust": tree_sitter_rust.language,
-    "c": tree_sitter_c.language,
-    "cpp": tree_sitter_cpp.language,
-}
 # The file name lizard is told, which picks its reader (Python corpus files end in .txt so that mypy and
 # ruff leave them alone).
 LIZARD_SUFFIX = {

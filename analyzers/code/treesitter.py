@@ -64,7 +64,7 @@ from devmetrics.analyzers.code.records import FunctionMetrics, ParsedSource
 
 SUPPORTED = ("python", "javascript", "typescript", "tsx", "go", "java", "rust", "c", "cpp")
 
-_GRAMMARS: dict[str, Callable[[], object]] = {
+GRAMMARS: dict[str, Callable[[], object]] = {
     "python": tree_sitter_python.language,
     "javascript": tree_sitter_javascript.language,
     "typescript": tree_sitter_typescript.language_typescript,
@@ -164,7 +164,7 @@ def _spec(language: str) -> LanguageSpec:
 
 @cache
 def _language(language: str) -> ts.Language:
-    return ts.Language(_GRAMMARS[language]())
+    return ts.Language(GRAMMARS[language]())
 
 
 class _Parsers(threading.local):
