@@ -276,6 +276,96 @@ def _migration_attribution(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="0005_hosts")
+def _migration_hosts(db: sqlite_utils.Database) -> None:
+    # Code-host facts (GitHub pull requests, GitLab merge requests), keyed by (repo, number). Times are
+    # epoch seconds (UTC) like the commits'; NULL when the host did not say. Logins are the host's; the
+    # `*_type` columns hold the host's account type (User, Bot, Organization) so bots are told apart.
+    # http_cache keeps the ETag, the body and the Link header of every GET (a 304 carries no Link).
+    db.executescript(
+        """
+        CREATE TABLE pull_requests (
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            number INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            host_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            state TEXT NOT NULL,
+            draft INTEGER NOT NULL,
+            author_login TEXT,
+            author_type TEXT,
+            head_ref TEXT,
+            base_ref TEXT,
+            head_sha TEXT,
+            merge_sha TEXT,
+            merged_by TEXT,
+            labels TEXT NOT NULL,
+            additions INTEGER,
+            deletions INTEGER,
+            changed_files INTEGER,
+            commit_count INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            closed_at INTEGER,
+            merged_at INTEGER,
+            details_fetched INTEGER NOT NULL,
+            PRIMARY KEY (repo_id, number)
+        );
+        CREATE INDEX pull_requests_by_update ON pull_requests (repo_id, updated_at);
+        CREATE TABLE reviews (
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            pr_number INTEGER NOT NULL,
+            review_id TEXT NOT NULL,
+            reviewer_login TEXT,
+            reviewer_type TEXT,
+            state TEXT NOT NULL,
+            submitted_at INTEGER,
+            commit_sha TEXT,
+            body_length INTEGER NOT NULL,
+            PRIMARY KEY (repo_id, pr_number, review_id)
+        );
+        CREATE TABLE review_comments (
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            pr_number INTEGER NOT NULL,
+            comment_id TEXT NOT NULL,
+            review_id TEXT,
+            author_login TEXT,
+            author_type TEXT,
+            kind TEXT NOT NULL,
+            path TEXT,
+            created_at INTEGER NOT NULL,
+            body_length INTEGER NOT NULL,
+            PRIMARY KEY (repo_id, pr_number, comment_id)
+        );
+        CREATE TABLE pr_events (
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            pr_number INTEGER NOT NULL,
+            event_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            actor_login TEXT,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (repo_id, pr_number, event_id)
+        );
+        CREATE TABLE pr_commits (
+            repo_id INTEGER NOT NULL REFERENCES repos(id),
+            pr_number INTEGER NOT NULL,
+            sha TEXT NOT NULL,
+            PRIMARY KEY (repo_id, pr_number, sha)
+        );
+        CREATE INDEX pr_commits_by_sha ON pr_commits (repo_id, sha);
+        CREATE TABLE http_cache (
+            url TEXT PRIMARY KEY,
+            etag TEXT,
+            last_modified TEXT,
+            link TEXT,
+            body BLOB NOT NULL,
+            fetched_at TEXT NOT NULL
+        );
+        """
+    )
+
+
 SCHEMA_VERSION = len(MIGRATIONS._migrations)
 
 # Built from the constant column lists of the records, never from input.
