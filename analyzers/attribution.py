@@ -183,6 +183,13 @@ JOINED_ROWS = (
     f"{', '.join(f'a.{name.strip()}' for name in STORED_VALUES.split(','))}, a.rules_hash "
     "FROM commits c LEFT JOIN attributions a ON a.repo_id = c.repo_id AND a.sha = c.sha WHERE c.repo_id = ?"
 )
+UNJOINED_ROWS = (
+    f"SELECT {COMMIT_COLUMNS}, parents, {', '.join(['NULL'] * len(STORED_VALUES.split(',')))}, NULL "  # noqa: S608
+    "FROM commits WHERE repo_id = ?"
+)
+ANY_STORED = "SELECT 1 FROM attributions WHERE repo_id = ? LIMIT 1"
+COUNT_COMMITS = "SELECT count(*) FROM commits WHERE repo_id = ?"
+COUNT_CURRENT = "SELECT count(*) FROM attributions WHERE repo_id = ? AND rules_hash = ?"
 DIRTY_ROWS = (
     "SELECT c.sha, a.rules_hash FROM commits c LEFT JOIN attributions a ON a.repo_id = c.repo_id AND a.sha = c.sha "
     "WHERE c.repo_id = ?"
@@ -792,6 +799,12 @@ class RepoAttribution:
 
     def _dirty(self) -> list[str] | None:
         """Commits without a row made with these settings; None when that is most of them (read all)."""
+        # Two index counts decide the common cases (a new repository, a change of settings) without reading
+        # every commit's row.
+        total = self.store.db.execute(COUNT_COMMITS, [self.repo.id]).fetchone()[0]
+        current = self.store.db.execute(COUNT_CURRENT, [self.repo.id, self.row_hash]).fetchone()[0]
+        if (total - current) * 2 > total:
+            return None
         total, dirty = 0, []
         for sha, row_hash in self.store.db.execute(DIRTY_ROWS, [self.repo.id]):
             total += 1
@@ -822,7 +835,9 @@ class RepoAttribution:
 
     def _joined_rows(self, shas: list[str] | None) -> Iterator[tuple[Any, ...]]:
         if shas is None:
-            yield from self.store.db.execute(JOINED_ROWS, [self.repo.id])
+            stored = self.store.db.execute(ANY_STORED, [self.repo.id]).fetchone() is not None
+            # A repository attributed for the first time has no rows to join.
+            yield from self.store.db.execute(JOINED_ROWS if stored else UNJOINED_ROWS, [self.repo.id])
             return
         for start in range(0, len(shas), LOOKUP_BATCH):
             batch = shas[start : start + LOOKUP_BATCH]
@@ -992,10 +1007,10 @@ def _repo_state(store: Store, repo: RepoInfo, row_hash: str) -> str:
     return _digest([row_hash, history])
 
 
-def attribute(store: Store, settings: Settings) -> tuple[int, list[str]]:
-    """Bring every repository's attribution rows up to date; (rows written, repository states)."""
-    resolver = IdentityResolver(settings.identities)
-    classifier = Classifier(settings, resolver)
+def attribute(store: Store, settings: Settings, classifier: Classifier | None = None) -> tuple[int, list[str]]:
+    """Bring every repository's attribution rows up to date; (rows written, repository states). A classifier
+    made for `settings` may be passed in (compiling the rules is the costly part of making one)."""
+    classifier = classifier or Classifier(settings, IdentityResolver(settings.identities))
     written = 0
     states = []
     for repo in repositories(store):
@@ -1038,11 +1053,11 @@ def is_current(store: Store, config: Config) -> bool:
 
 def analyze(store: Store, config: Config) -> int:
     settings = Settings.of(config)
-    written, states = attribute(store, settings)
+    classifier = Classifier(settings, IdentityResolver(settings.identities))
+    written, states = attribute(store, settings, classifier)
     digest = settings.publish_hash(states)
     if not written and _published(store) == digest:
         return 0
-    classifier = Classifier(settings, IdentityResolver(settings.identities))
     with store.transaction():
         write_identities(store, settings, classifier)
         _mark_published(store, digest)
@@ -1095,50 +1110,56 @@ def write_identities(store: Store, settings: Settings, classifier: Classifier) -
 # --- metrics --------------------------------------------------------------------------------------------
 
 WEEK_OF = "date(c.committer_time, 'unixepoch', '-6 days', 'weekday 1')"
-# {scope} and {join} are filled with constant SQL below, never with input.
+# One pass over the reachable non-merge commits for every scope: (repository, team of the credited identity,
+# week, exclusion, class) counts; the organisation, repository and team figures are sums of these groups.
 WEEKLY = f"""
-    SELECT {{scope}} AS scope_id, {WEEK_OF} AS week, coalesce(a.excluded, '') AS excluded, a.class, count(*)
+    SELECT p.identity, t.team, {WEEK_OF} AS week, coalesce(a.excluded, '') AS excluded, a.class, count(*)
     FROM attributions a
     JOIN commits c ON c.repo_id = a.repo_id AND c.sha = a.sha
     JOIN reachable r ON r.repo_id = a.repo_id AND r.sha = a.sha
     JOIN repos p ON p.id = a.repo_id
-    {{join}}
+    LEFT JOIN identities t ON t.key = a.credited_to
     WHERE c.is_merge = 0
-    GROUP BY scope_id, week, excluded, a.class
+    GROUP BY p.identity, t.team, week, excluded, a.class
 """  # noqa: S608
 PEOPLE = """
-    SELECT {scope} AS scope_id, count(DISTINCT a.credited_to)
+    SELECT DISTINCT p.identity, i.team, a.credited_to
     FROM attributions a
     JOIN commits c ON c.repo_id = a.repo_id AND c.sha = a.sha
     JOIN reachable r ON r.repo_id = a.repo_id AND r.sha = a.sha
     JOIN repos p ON p.id = a.repo_id
     JOIN identities i ON i.key = a.credited_to AND i.kind = 'person'
     WHERE c.is_merge = 0 AND a.excluded IS NULL
-    GROUP BY scope_id
 """
-TEAM_JOIN = "JOIN identities t ON t.key = a.credited_to AND t.team IS NOT NULL"
-# (scope kind, scope of a commit, scope of a person's commit, extra join): constant SQL.
-SCOPES = (
-    ("org", "'all'", "'all'", ""),
-    ("repo", "p.identity", "p.identity", ""),
-    ("team", "t.team", "i.team", TEAM_JOIN),
-)
+SCOPE_KINDS = ("org", "repo", "team")
+
+
+def _scope_ids(repo: str, team: str | None) -> Iterator[tuple[str, str]]:
+    """The (scope kind, scope id) groups a commit of `repo` credited to a member of `team` counts in."""
+    yield "org", "all"
+    yield "repo", repo
+    if team is not None:
+        yield "team", team
 
 
 def metric_rows(store: Store, settings: Settings) -> list[MetricValue]:
     """Weekly commits per class, AI share and exclusions, per organisation, repository and team; groups of
     fewer than `privacy.min_group_size` people are left out."""
-    rows: list[MetricValue] = []
-    for scope_kind, scope, people_scope, join in SCOPES:
-        people = dict(store.db.execute(PEOPLE.format(scope=people_scope)))
-        weeks: dict[tuple[str, str], dict[str, int]] = {}
-        for scope_id, week, excluded, cls, count in store.db.execute(WEEKLY.format(scope=scope, join=join)):
-            if people.get(scope_id, 0) < settings.min_group_size:
-                continue
-            counts = weeks.setdefault((scope_id, week), {})
-            name = "excluded" if excluded else cls
+    people: dict[tuple[str, str], set[str]] = {}
+    for repo, team, person in store.db.execute(PEOPLE):
+        for scope in _scope_ids(repo, team):
+            people.setdefault(scope, set()).add(person)
+    weeks: dict[tuple[str, str, str], dict[str, int]] = {}
+    for repo, team, week, excluded, cls, count in store.db.execute(WEEKLY):
+        name = "excluded" if excluded else cls
+        for scope_kind, scope_id in _scope_ids(repo, team):
+            counts = weeks.setdefault((scope_kind, scope_id, week), {})
             counts[name] = counts.get(name, 0) + count
-        for (scope_id, week), counts in sorted(weeks.items()):
+    rows: list[MetricValue] = []
+    for (scope_kind, scope_id, week), counts in sorted(
+        weeks.items(), key=lambda item: (SCOPE_KINDS.index(item[0][0]), item[0][1], item[0][2])
+    ):
+        if len(people.get((scope_kind, scope_id), ())) >= settings.min_group_size:
             rows += _week_rows(scope_kind, scope_id, week, counts)
     return rows
 

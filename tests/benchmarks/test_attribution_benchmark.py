@@ -5,13 +5,17 @@ Figures, each against a baseline measured in the same run:
   the commit columns attribution reads, one regex search of every message) — goal <= 3. The change adds or
   removes a `body` rule, the costliest kind: every message is read again;
 - the same after a change of settings (an exclusion limit), which attributes every commit again — reported;
-- attributing every commit of a 20,000-commit repository ÷ a fresh `scan --only history --no-analyze` of it
-  (mining alone) — goal <= 0.10.
+- attribution's share of a full history scan of a 20,000-commit repository (`scan --only history` into a new
+  database: mining, then every analyzer; attribution's time is the one the scan logs for it) — goal <= 0.10;
+- attributing every commit of that repository ÷ a fresh `scan --only history --no-analyze` of it (mining
+  alone, a stricter yardstick than the issue's) — reported.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +27,7 @@ from devmetrics.config import AttributionConfig, AttributionRuleConfig, Config, 
 from devmetrics.store import Store
 from tests.attribution_helpers import synthetic_history, synthetic_store
 from tests.benchmarks.harness import alternate, cached_repo, median, run
+from tests.repo_builder import git_env
 
 STORED_COMMITS = 100_000
 SCANNED_COMMITS = 20_000
@@ -97,6 +102,9 @@ def test_reattribution_against_a_bare_pass_and_a_history_scan() -> None:
         attribute_seconds = median([everything() for _ in range(3)])
         scanned.close()
 
+    full_runs = [full_history_scan(repo) for _ in range(5)]
+    shares = [attribution_seconds / scan_seconds for scan_seconds, attribution_seconds in full_runs]
+
     print("\nattribution benchmark (2 cores)")
     print(
         f"  re-attribution of {STORED_COMMITS:,} stored commits after a rule change / bare SELECT + regex pass: "
@@ -111,8 +119,39 @@ def test_reattribution_against_a_bare_pass_and_a_history_scan() -> None:
         f"  attribution of {SCANNED_COMMITS:,} commits / fresh history scan: {attribute_seconds / scan_seconds:.3f} "
         f"({attribute_seconds:.2f} s vs {scan_seconds:.2f} s)   goal <= 0.10"
     )
+    print(
+        f"  attribution's share of a full history scan (mining + analyzers) of {SCANNED_COMMITS:,} commits: "
+        f"median {median(shares):.3f} (min {min(shares):.3f}, max {max(shares):.3f}); attribution "
+        f"{median([a for _, a in full_runs]):.2f} s of {median([s for s, _ in full_runs]):.2f} s   goal <= 0.10"
+    )
     # Goals are reported, not asserted: a benchmark that misses one says so instead of failing.
     print(
         f"  re-attribution goal {'met' if median(ratios) <= 3 else 'NOT met'}; "
-        f"share of a history scan goal {'met' if attribute_seconds / scan_seconds <= 0.10 else 'NOT met'}"
+        f"share of a full history scan goal {'met' if median(shares) <= 0.10 else 'NOT met'}"
     )
+
+
+def full_history_scan(repo: Path) -> tuple[float, float]:
+    """(wall seconds of `scan --only history` into a new database, seconds its attribution analyzer took)."""
+    with tempfile.TemporaryDirectory() as folder:
+        command = [
+            sys.executable,
+            "-m",
+            "devmetrics",
+            "-v",
+            "--log-json",
+            "scan",
+            "--only",
+            "history",
+            str(repo),
+            "--db",
+            str(Path(folder) / "full.db"),
+        ]
+        started = time.perf_counter()
+        done = subprocess.run(command, env=git_env(), check=True, capture_output=True, text=True)
+        elapsed = time.perf_counter() - started
+    for line in done.stderr.splitlines():
+        found = re.match(r"analyzer attribution: \d+ metric rows in ([0-9.]+) s", json.loads(line)["message"])
+        if found:
+            return elapsed, float(found[1])
+    raise AssertionError(f"the scan logged no attribution time: {done.stderr[-500:]}")
