@@ -442,7 +442,7 @@ def period_of(day: date, length: str) -> str:
     return start.isoformat()
 
 
-HISTORY_KINDS = {"weekly": WEEK, "monthly": MONTH}
+HISTORY_KINDS = {"weekly": WEEK, "monthly": MONTH, "commit": WEEK}  # commit: one of every commit's
 KIND_HEAD = "head"  # the other kind the code stage records is "superseded": a former HEAD, left out
 
 

@@ -132,10 +132,14 @@ DEFAULT_EXCLUDES = (
 class CodeConfig:
     snapshots: str = setting(
         "weekly",
-        "history revisions measured besides HEAD: the last commit of every week or month, or HEAD only",
-        choices=("weekly", "monthly", "head"),
+        "history revisions measured besides HEAD: the last commit of every week or month, every commit "
+        "(the newest code.history_commits of HEAD's first-parent chain), or HEAD only",
+        choices=("weekly", "monthly", "commits", "head"),
     )
     history_weeks: int = setting(104, "how far back history snapshots go, in weeks; 0 = the whole history", minimum=0)
+    history_commits: int = setting(
+        500, "with snapshots = commits: how many of the newest first-parent commits are measured, HEAD included", minimum=1
+    )
     exclude: tuple[str, ...] = setting(DEFAULT_EXCLUDES, "glob patterns of paths never measured (** spans folders)")
     max_file_bytes: int = setting(1 << 20, "larger files are skipped with a recorded reason", minimum=1024)
     hunks_days: int = setting(

@@ -225,6 +225,31 @@ def test_history_window_and_monthly_snapshots(history_repo: Path, tmp_path: Path
     assert query(tmp_path / "h.db", "SELECT revision, kind FROM snapshot_revisions") == [(chain[0][0], "head")]
 
 
+def test_commit_snapshots_measure_the_newest_first_parent_commits(
+    history_repo: Path, tmp_path: Path, engine: Engine
+) -> None:
+    chain = first_parent_chain(history_repo)
+    db = tmp_path / "c.db"
+    scan_code(db, history_repo, config_for(engine, snapshots="commits", history_commits=12, history_weeks=0))
+    stored = query(db, "SELECT revision, kind, period_start, committed_at FROM snapshot_revisions")
+    by_sha = {row[0]: row for row in stored}
+    assert set(by_sha) == {sha for sha, _ in chain[:12]}
+    assert by_sha[chain[0][0]][1] == "head"
+    assert sorted(row[1] for row in stored) == ["commit"] * 11 + ["head"]
+    assert all(row[2] == week_of(row[3]) for row in stored)
+    # Each file version is measured once however many commits share it.
+    distinct = scalar(db, "SELECT count(*) FROM (SELECT DISTINCT blob, language FROM snapshots)")
+    assert scalar(db, "SELECT count(*) FROM blob_metrics") == distinct
+    # In the debt trend every week keeps only its newest snapshot.
+    weeks = {row[2] for row in stored}
+    trend = query(
+        db,
+        "SELECT period_start FROM metric_values WHERE metric = 'debt.minutes' AND scope_kind = 'repo' "
+        "AND period_length = 'week'",
+    )
+    assert {row[0] for row in trend} == weeks
+
+
 def test_snapshot_blobs_are_the_blobs_of_the_trees(scanned: Scanned, engine: Engine) -> None:
     rows = query(scanned.db, "SELECT revision, path, blob FROM snapshots ORDER BY revision, path")
     asked = "".join(f"{revision}:{path}\n" for revision, path, _ in rows).encode()

@@ -25,6 +25,8 @@ from devmetrics.errors import ConfigError
 
 WEEK_SECONDS = 7 * 86_400
 KIND_HEAD = "head"
+KIND_COMMITS = "commits"  # the code.snapshots choice that measures every commit
+KIND_COMMIT = "commit"  # the kind recorded for such a snapshot
 KIND_SUPERSEDED = "superseded"  # recorded as HEAD once, no longer HEAD nor the last commit of its period
 STATUS_ERROR = "error"  # the engine raised: recorded with the error, re-tried by the next analyzer version
 SHEBANG_BYTES = 256
@@ -53,8 +55,9 @@ def period_start(timestamp: int, period: str) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
 
 
-def pick_revisions(chain: Sequence[tuple[str, int]], snapshots: str) -> list[Revision]:
-    """HEAD, then the last commit of every week (or month) of HEAD's first-parent chain, newest first.
+def pick_revisions(chain: Sequence[tuple[str, int]], snapshots: str, max_commits: int = 1) -> list[Revision]:
+    """HEAD, then the last commit of every week (or month) of HEAD's first-parent chain, newest first; with
+    `snapshots` = commits, HEAD and the commits after it, `max_commits` in all.
 
     `chain` is `git log --first-parent --format='%H %ct'` order: HEAD first. The last commit of a
     period is the first one met in that order, even when committer times go back and forth.
@@ -67,6 +70,12 @@ def pick_revisions(chain: Sequence[tuple[str, int]], snapshots: str) -> list[Rev
     picked = [Revision(head_sha, KIND_HEAD, head_period.isoformat(), head_time)]
     if snapshots == "head":
         return picked
+    if snapshots == KIND_COMMITS:
+        # Every commit is measured; in trends each counts for its week, where the newest one stands.
+        return picked + [
+            Revision(sha, KIND_COMMIT, period_start(committed_at, "week").isoformat(), committed_at)
+            for sha, committed_at in chain[1:max_commits]
+        ]
     seen = {head_period}
     for sha, committed_at in chain[1:]:
         start = period_start(committed_at, period)

@@ -178,7 +178,7 @@ def _update_snapshots(
     context: _Context, ref: RepoRef, repo_id: int, chain: list[tuple[str, int]], outcome: CodeOutcome
 ) -> None:
     store, code, rules = context.store, context.config.code, context.rules
-    picked = pick_revisions(chain, code.snapshots)
+    picked = pick_revisions(chain, code.snapshots, code.history_commits)
     newest = max(committed_at for _, committed_at in chain)
     wanted = within_window(picked, newest, code.history_weeks)
     recorded = recorded_revisions(store, repo_id)
