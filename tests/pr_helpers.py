@@ -37,6 +37,15 @@ class HostRows:
         self._reviews = 0
         self._comments = 0
 
+    @classmethod
+    def existing(cls, store: Store, identity: str) -> HostRows:
+        """Rows for a repository a scan already stored."""
+        rows = cls.__new__(cls)
+        rows.store, rows.identity = store, identity
+        rows.repo_id = int(store.db.execute("SELECT id FROM repos WHERE identity = ?", [identity]).fetchone()[0])
+        rows._events = rows._reviews = rows._comments = 0
+        return rows
+
     def person(self, key: str, *, team: str | None = None, kind: str = "person") -> None:
         self.store.db.execute(
             "INSERT INTO identities (key, display_name, kind, team, pseudonym) VALUES (?, ?, ?, ?, ?) "
