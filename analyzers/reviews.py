@@ -847,6 +847,19 @@ class Cell:
             tuple(item for item in self.commits if keep(item.cohort, item.day)),
         )
 
+    def buckets(self, start_of: Callable[[datetime.date], datetime.date]) -> dict[datetime.date, Cell]:
+        """The cell cut into periods (weeks or months), in one pass."""
+        prs: dict[datetime.date, list[PullRequest]] = defaultdict(list)
+        subject: dict[datetime.date, list[GitItem]] = defaultdict(list)
+        commits: dict[datetime.date, list[GitItem]] = defaultdict(list)
+        for pr in self.prs:
+            prs[start_of(pr.day)].append(pr)
+        for target, items in ((subject, self.subject_prs), (commits, self.commits)):
+            for item in items:
+                target[start_of(item.day)].append(item)
+        starts = sorted({*prs, *subject, *commits})
+        return {start: Cell(tuple(prs[start]), tuple(subject[start]), tuple(commits[start])) for start in starts}
+
     def days(self) -> set[datetime.date]:
         return {pr.day for pr in self.prs} | {item.day for item in (*self.subject_prs, *self.commits)}
 
@@ -915,9 +928,9 @@ def _scope(kind: str, scope_id: str, cell: Cell, people: int, analysis: Analysis
     settings = analysis.settings
     result = ScopeResult(kind, scope_id, people, {}, [])
     for length, start_of in (("week", week_of), ("month", month_of)):
-        for start in sorted({start_of(day) for day in cell.days()}):
+        for start, period in cell.buckets(start_of).items():
             for suffix, cohort in COHORTS:
-                part = cell.select(_keeper(cohort, _in_period(start_of, start)))
+                part = period.select(_keeper(cohort, _always))
                 if part.people == 0:
                     continue
                 if part.people < settings.min_group_size:
@@ -942,10 +955,8 @@ def _scope(kind: str, scope_id: str, cell: Cell, people: int, analysis: Analysis
     return result
 
 
-def _in_period(
-    start_of: Callable[[datetime.date], datetime.date], start: datetime.date
-) -> Callable[[datetime.date], bool]:
-    return lambda day: start_of(day) == start
+def _always(_day: datetime.date) -> bool:
+    return True
 
 
 def _keeper(cohort: str, when: Callable[[datetime.date], bool]) -> Callable[[str, datetime.date], bool]:
