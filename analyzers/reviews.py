@@ -23,6 +23,7 @@ authors behind it; hidden groups and cells are counted, and no figure is ever pe
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 import math
@@ -390,6 +391,54 @@ class PullRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Measured:
+    """What the metrics need of one merged PR, worked out once."""
+
+    repo: str
+    author: str
+    team: str | None
+    cohort: str
+    day: datetime.date
+    first_review_hours: float | None  # also the pickup phase
+    covered: bool
+    comments: int
+    lines: int | None
+    rubber_stamped: bool | None
+    self_merged: bool | None
+    unreviewed: bool
+    reworked: bool | None
+    cycle_hours: float | None
+    coding_hours: float | None
+    approval_hours: float | None
+    merge_hours: float | None
+
+
+def measure(pr: PullRequest, settings: Settings) -> Measured:
+    first, approval = pr.first_review, pr.first_approval
+    reviewed = None if first is None else first.at
+    approved = None if approval is None else approval.at
+    return Measured(
+        repo=pr.repo,
+        author=pr.author,
+        team=pr.team,
+        cohort=pr.cohort,
+        day=pr.day,
+        first_review_hours=pr.hours(pr.ready, reviewed),
+        covered=pr.covered,
+        comments=len(pr.comments),
+        lines=pr.lines,
+        rubber_stamped=pr.rubber_stamped(settings),
+        self_merged=pr.self_merged,
+        unreviewed=pr.unreviewed,
+        reworked=pr.reworked,
+        cycle_hours=pr.hours(pr.first_commit, pr.merged_at),
+        coding_hours=pr.hours(pr.first_commit, pr.ready),
+        approval_hours=pr.hours(reviewed, approved),
+        merge_hours=pr.hours(approved, pr.merged_at),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class GitItem:
     """A merge or squash commit naming a PR (repositories without PR data), or a counted commit."""
 
@@ -414,7 +463,7 @@ class RepoInfo:
 @dataclass
 class Facts:
     repos: list[RepoInfo]
-    prs: list[PullRequest]
+    prs: list[Measured]
     subject_prs: list[GitItem]
     commits: list[GitItem]
     not_counted: Counter[str]
@@ -475,7 +524,7 @@ def read_facts(store: Store, config: Config, settings: Settings) -> Facts:
     for repo in facts.repos:
         commits = _commit_rows(store, repo.id)
         if repo.has_prs:
-            _read_prs(store, context, repo, commits, facts)
+            _read_prs(store, context, repo, commits, facts, settings)
         else:
             _read_subject_prs(context, repo, commits, facts)
         _read_counted_commits(context, repo, commits, settings, facts)
@@ -518,7 +567,9 @@ def _grouped(store: Store, query: str, repo_id: int) -> dict[int, list[tuple[Any
     return found
 
 
-def _read_prs(store: Store, context: Context, repo: RepoInfo, commits: dict[str, _CommitRow], facts: Facts) -> None:
+def _read_prs(
+    store: Store, context: Context, repo: RepoInfo, commits: dict[str, _CommitRow], facts: Facts, settings: Settings
+) -> None:
     prs = {pr.number: pr for pr in pull_requests.read_pull_requests(store, repo.id)}
     reviews = _grouped(
         store,
@@ -569,24 +620,23 @@ def _read_prs(store: Store, context: Context, repo: RepoInfo, commits: dict[str,
             sorted([*(row.committer_time for row in own), *(at for event, at in pr_events if event in PUSH_EVENTS)])
         )
         first_commit = min((row.author_time for row in own), default=None)
-        facts.prs.append(
-            PullRequest(
-                repo=repo.identity,
-                number=number,
-                author=author,
-                team=team,
-                cohort=cohort,
-                merged_at=merged_at,
-                self_merged=None if not merged_by else merged_by.lower() == author_login,
-                ready=ready,
-                lines=None if added is None or deleted is None else added + deleted,
-                first_commit=first_commit,
-                head_sha=head,
-                reviews=counted_reviews,
-                comments=counted_comments,
-                pushes=pushes,
-            )
+        pr = PullRequest(
+            repo=repo.identity,
+            number=number,
+            author=author,
+            team=team,
+            cohort=cohort,
+            merged_at=merged_at,
+            self_merged=None if not merged_by else merged_by.lower() == author_login,
+            ready=ready,
+            lines=None if added is None or deleted is None else added + deleted,
+            first_commit=first_commit,
+            head_sha=head,
+            reviews=counted_reviews,
+            comments=counted_comments,
+            pushes=pushes,
         )
+        facts.prs.append(measure(pr, settings))
 
 
 def _counts(who: str | None, kind: str | None, author_login: str) -> bool:
@@ -724,21 +774,18 @@ def wilson(successes: int, trials: int) -> Figure:
 
 def _binomial_cdf(trials: int, probability: float) -> list[float]:
     """cdf[k] = P(X <= k) for X ~ Binomial(trials, probability), from log-probabilities (no overflow)."""
-    log_p, log_q = math.log(probability), math.log1p(-probability)
+    odds = math.log(probability) - math.log1p(-probability)
+    log_pmf = trials * math.log1p(-probability)  # k = 0
     total, cdf = 0.0, []
     for k in range(trials + 1):
-        log_pmf = (
-            math.lgamma(trials + 1)
-            - math.lgamma(k + 1)
-            - math.lgamma(trials - k + 1)
-            + k * log_p
-            + (trials - k) * log_q
-        )
         total += math.exp(log_pmf)
         cdf.append(min(total, 1.0))
+        if k < trials:  # pmf(k + 1) = pmf(k) · (n - k) / (k + 1) · p / (1 - p)
+            log_pmf += math.log((trials - k) / (k + 1)) + odds
     return cdf
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def order_statistic_ranks(size: int, quantile: float, confidence: float = bootstrap.CONFIDENCE) -> tuple[int, int]:
     """1-based ranks (l, u) such that [x_(l), x_(u)] covers the population quantile with at least
     `confidence` (distribution-free: the number of observations below the quantile is binomial). When no
@@ -786,7 +833,7 @@ def _share(items: Iterable[bool | None]) -> Figure:
     return wilson(sum(known), len(known))
 
 
-def pr_figures(prs: Sequence[PullRequest], subject_prs: int, settings: Settings) -> dict[str, Figure]:
+def pr_figures(prs: Sequence[Measured], subject_prs: int) -> dict[str, Figure]:
     """Every PR metric of one cell (scope, cohort, period)."""
     found: dict[str, Figure] = {}
     merged = len(prs) + subject_prs
@@ -794,30 +841,26 @@ def pr_figures(prs: Sequence[PullRequest], subject_prs: int, settings: Settings)
         found["reviews.merged_prs"] = Figure(merged, merged)
     if not prs:
         return found
-    sized = [pr for pr in prs if pr.lines is not None]
+    sizes = [pr.lines for pr in prs if pr.lines is not None]
 
-    def medians(metric: str, hours: Callable[[PullRequest], float | None]) -> None:
-        values = [value for value in (hours(pr) for pr in prs) if value is not None]
-        found[metric] = median_figure(values)
+    def median_of(values: Iterable[float | None]) -> Figure:
+        return median_figure([value for value in values if value is not None])
 
-    def first_at(pr: PullRequest, approval: bool = False) -> int | None:
-        review = pr.first_approval if approval else pr.first_review
-        return None if review is None else review.at
-
-    medians("reviews.time_to_first_review_hours", lambda pr: pr.hours(pr.ready, first_at(pr)))
+    waits = median_of(pr.first_review_hours for pr in prs)
+    found["reviews.time_to_first_review_hours"] = waits
     found["reviews.coverage"] = _share(pr.covered for pr in prs)
-    found["reviews.depth"] = depth_figure([(len(pr.comments), pr.lines or 0) for pr in sized if pr.lines])
-    found["reviews.rubber_stamp_rate"] = _share(pr.rubber_stamped(settings) for pr in prs)
+    found["reviews.depth"] = depth_figure([(pr.comments, pr.lines) for pr in prs if pr.lines])
+    found["reviews.rubber_stamp_rate"] = _share(pr.rubber_stamped for pr in prs)
     found["reviews.self_merge_rate"] = _share(pr.self_merged for pr in prs)
     found["reviews.unreviewed_merge_rate"] = _share(pr.unreviewed for pr in prs)
     found["reviews.rework_after_review"] = _share(pr.reworked for pr in prs)
-    found["reviews.pr_size_lines"] = median_figure([pr.lines or 0 for pr in sized])
-    found["reviews.pr_size_p90_lines"] = percentile_figure([pr.lines or 0 for pr in sized], 0.9)
-    medians("reviews.cycle_time_hours", lambda pr: pr.hours(pr.first_commit, pr.merged_at))
-    medians("reviews.coding_hours", lambda pr: pr.hours(pr.first_commit, pr.ready))
-    medians("reviews.pickup_hours", lambda pr: pr.hours(pr.ready, first_at(pr)))
-    medians("reviews.approval_hours", lambda pr: pr.hours(first_at(pr), first_at(pr, approval=True)))
-    medians("reviews.merge_hours", lambda pr: pr.hours(first_at(pr, approval=True), pr.merged_at))
+    found["reviews.pr_size_lines"] = median_figure(sizes)
+    found["reviews.pr_size_p90_lines"] = percentile_figure(sizes, 0.9)
+    found["reviews.cycle_time_hours"] = median_of(pr.cycle_hours for pr in prs)
+    found["reviews.coding_hours"] = median_of(pr.coding_hours for pr in prs)
+    found["reviews.pickup_hours"] = waits
+    found["reviews.approval_hours"] = median_of(pr.approval_hours for pr in prs)
+    found["reviews.merge_hours"] = median_of(pr.merge_hours for pr in prs)
     return {metric: figure for metric, figure in found.items() if figure.value is not None}
 
 
@@ -825,7 +868,7 @@ def pr_figures(prs: Sequence[PullRequest], subject_prs: int, settings: Settings)
 class Cell:
     """What one (scope, cohort, period) holds."""
 
-    prs: tuple[PullRequest, ...] = ()
+    prs: tuple[Measured, ...] = ()
     subject_prs: tuple[GitItem, ...] = ()
     commits: tuple[GitItem, ...] = ()
 
@@ -833,8 +876,8 @@ class Cell:
     def people(self) -> int:
         return len({pr.author for pr in self.prs} | {item.author for item in (*self.subject_prs, *self.commits)})
 
-    def figures(self, settings: Settings) -> dict[str, Figure]:
-        found = pr_figures(self.prs, len(self.subject_prs), settings)
+    def figures(self) -> dict[str, Figure]:
+        found = pr_figures(self.prs, len(self.subject_prs))
         if self.commits:
             found["reviews.trailer_review_share"] = wilson(sum(c.reviewed for c in self.commits), len(self.commits))
         return found
@@ -849,7 +892,7 @@ class Cell:
 
     def buckets(self, start_of: Callable[[datetime.date], datetime.date]) -> dict[datetime.date, Cell]:
         """The cell cut into periods (weeks or months), in one pass."""
-        prs: dict[datetime.date, list[PullRequest]] = defaultdict(list)
+        prs: dict[datetime.date, list[Measured]] = defaultdict(list)
         subject: dict[datetime.date, list[GitItem]] = defaultdict(list)
         commits: dict[datetime.date, list[GitItem]] = defaultdict(list)
         for pr in self.prs:
@@ -888,7 +931,7 @@ class Analysis:
 
 def scopes_of(facts: Facts) -> list[tuple[str, str, Cell]]:
     """("org", "all"), then every repository and every team, with their PRs and commits."""
-    prs: dict[tuple[str, str], list[PullRequest]] = defaultdict(list)
+    prs: dict[tuple[str, str], list[Measured]] = defaultdict(list)
     subject: dict[tuple[str, str], list[GitItem]] = defaultdict(list)
     commits: dict[tuple[str, str], list[GitItem]] = defaultdict(list)
     for target, items in ((prs, facts.prs), (subject, facts.subject_prs), (commits, facts.commits)):
@@ -930,25 +973,26 @@ def _scope(kind: str, scope_id: str, cell: Cell, people: int, analysis: Analysis
     for length, start_of in (("week", week_of), ("month", month_of)):
         for start, period in cell.buckets(start_of).items():
             for suffix, cohort in COHORTS:
-                part = period.select(_keeper(cohort, _always))
+                part = period if cohort == "all" else period.select(_keeper(cohort, _always))
                 if part.people == 0:
                     continue
                 if part.people < settings.min_group_size:
                     analysis.hidden_cells += 1
                     continue
-                result.rows += _rows(kind, scope_id, start.isoformat(), length, suffix, part.figures(settings))
+                result.rows += _rows(kind, scope_id, start.isoformat(), length, suffix, part.figures())
     window = analysis.window
     if window is None:
         return result
+    in_window = cell.select(_keeper("all", window.holds))
     for suffix, cohort in COHORTS:
-        part = cell.select(_keeper(cohort, window.holds))
+        part = in_window if cohort == "all" else in_window.select(_keeper(cohort, _always))
         if part.people == 0:
             figures: dict[str, Figure] = {}
         elif part.people < settings.min_group_size:
             analysis.hidden_cells += 1
             figures = {metric: _hidden(settings) for metric in BASE_METRICS}
         else:
-            figures = part.figures(settings)
+            figures = part.figures()
             result.rows += _rows(kind, scope_id, window.start.isoformat(), "window", suffix, figures)
         for metric, figure in figures.items():
             result.window.setdefault(metric, {})[cohort] = figure
@@ -999,7 +1043,7 @@ def inputs_hash(store: Store, config: Config) -> str:
     for query in queries:
         digest.update(b"\n--")
         for row in store.db.execute(query):
-            digest.update((json.dumps(list(row), ensure_ascii=False, default=str) + "\n").encode())
+            digest.update(("\t".join(map(repr, row)) + "\n").encode())
     return digest.hexdigest()
 
 
