@@ -109,6 +109,13 @@ classification = "ai-assisted"
 tool = "acme-assistant"
 
 [[attribution.rules]]
+id = "acme.ai-branch"
+field = "branch"
+pattern = '^ai/[\\w.-]+$'
+classification = "ai-authored"
+tool = "acme-agent"
+
+[[attribution.rules]]
 id = "acme.pr-footer"
 field = "pr_body"
 pattern = '^Drafted with AcmeBot\\b'
@@ -123,6 +130,7 @@ tool = "acmebot"
     shas["body"] = repo.commit("Explain the cache (#10)", files={"a.txt": "4\n"})
     shas["unlabelled"] = repo.commit("Fix typo (#11)", files={"a.txt": "5\n"})
     shas["agent"] = repo.commit("Add retries (#12)", author=DEVIN, files={"a.txt": "6\n"})
+    shas["configured-branch"] = repo.commit("Refactor the cache (#13)", files={"a.txt": "7\n"})
     space.scan(repo)
     add_prs(
         space,
@@ -132,6 +140,7 @@ tool = "acmebot"
         {"number": 11, "labels": ["bug"], "head_ref": "fix-typo", "merge_sha": shas["unlabelled"]},
         {"number": 12, "author": "devin-ai-integration[bot]", "author_type": "Bot", "merge_sha": shas["agent"],
          "merged_by": "erin"},
+        {"number": 13, "head_ref": "ai/refactor-cache", "merge_sha": shas["configured-branch"]},
     )  # fmt: skip
 
     analyze(space)
@@ -145,6 +154,8 @@ tool = "acmebot"
         "pr:9",
         "pr:10",
     }
+    configured = space.row(shas["configured-branch"])
+    assert (configured.cls, configured.tool, configured.inherited_from) == ("ai-authored", "acme-agent", {"pr:13"})
     assert space.row(shas["unlabelled"]).cls == "human"
     agent = space.row(shas["agent"])
     assert (agent.cls, agent.tool, agent.inherited_from) == ("ai-authored", "devin", set())  # its own author
@@ -154,7 +165,7 @@ tool = "acmebot"
     assert space.cli("reviews", "--db", str(space.db), "--json") == 0
     answer = json.loads(capsys.readouterr().out)
     org = next(scope for scope in answer["scopes"] if scope["kind"] == "org")
-    assert org["metrics"]["reviews.merged_prs"]["ai"]["value"] == 4  # PRs 8, 9, 10 and 12
+    assert org["metrics"]["reviews.merged_prs"]["ai"]["value"] == 5  # PRs 8, 9, 10, 12 and 13
     assert org["metrics"]["reviews.merged_prs"]["human"]["value"] == 1
 
 

@@ -297,6 +297,7 @@ def test_privacy_hides_groups_and_cells_with_few_authors(store: Store) -> None:
         big.pr(number, author=author)
         big.review(number, "zed", T0 + HOUR)
     big.pr(4, author="ann", merged=T0 + 30 * 24 * HOUR)  # alone in a later week and month
+    big.pr(5, author="ann", head_ref="copilot/fix-typo")  # the only AI PR: one author in the AI cohort
     small = HostRows(store, "github.com/acme/small")
     small.pr(1, author="dan")
 
@@ -314,13 +315,14 @@ def test_privacy_hides_groups_and_cells_with_few_authors(store: Store) -> None:
     # the week and month of PR 4 have one author: no row; the small repository: no row at all
     assert ("repo", "github.com/acme/small") not in {(kind, scope) for kind, scope, *_ in stored}
     assert [row for row in stored if row[3] == "week"] == [
-        ("org", "all", "2024-03-04", "week", 4.0),
-        ("repo", "github.com/acme/big", "2024-03-04", "week", 3.0),
+        ("org", "all", "2024-03-04", "week", 5.0),
+        ("repo", "github.com/acme/big", "2024-03-04", "week", 4.0),
     ]
     assert analysis.hidden_cells > 0
     # the AI cohort has nobody: no figure; the human cohort has everyone
     org = next(scope for scope in analysis.scopes if scope.kind == "org")
-    assert "ai" not in org.window["reviews.merged_prs"]
+    hidden = org.window["reviews.merged_prs"]["ai"]
+    assert (hidden.value, hidden.reason) == (None, "hidden: fewer than privacy.min_group_size = 3 authors")
     assert window(analysis, "reviews.merged_prs", cohort="human").value == 5
 
 
