@@ -1172,7 +1172,7 @@ def render(answer: dict[str, Any]) -> str:
     if answer["message"]:
         lines.append(answer["message"])
     lines.append(
-        f"window: {window['start']} to {window['end']} ({window['weeks']} weeks, by merge date)"
+        f"window: {window['start']} to {window['end']} ({window['weeks']} weeks to the newest merge or counted commit)"
         if window
         else "window: no merged pull request or counted commit yet"
     )
