@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 import pathspec
 from pathspec.patterns.gitignore.basic import GitIgnoreBasicPattern
 
-from devmetrics.analyzers import merges
+from devmetrics.analyzers import merges, pull_requests
 from devmetrics.analyzers.attribution_rules import (
     AI_ASSISTED,
     AI_AUTHORED,
@@ -647,6 +647,8 @@ class RepoAttribution:
     brought: dict[str, tuple[str, ...]] = field(default_factory=dict)  # merge -> commits it brought in
     passed_over: set[str] = field(default_factory=set)  # merges that brought in more than the limit
     main_line: merges.MainLine | None = None  # HEAD's first-parent chain and its merges, worked out once
+    pr_evidence: dict[str, list[Evidence]] = field(default_factory=dict)  # sha -> evidence its PRs pass to it
+    pr_mergers: dict[str, str] = field(default_factory=dict)  # sha -> login of whoever merged its PR
 
     def run_rule_change(self, before: tuple[Rule, ...]) -> int:
         """After a change of the rules alone: attribute again only the commits whose rows can change and
@@ -827,11 +829,24 @@ class RepoAttribution:
                 self.stored[sha] = row[14:22]
                 continue
             draft = classifier.draft(row)
+            if self.pr_evidence or self.pr_mergers:
+                self._apply_pull_request(draft)
             draft.excluded = exclusions.reason(row, draft.author_identity, paths)
             draft.stored = stored
             self.drafts[sha] = draft
             attributed += 1
         return attributed
+
+    def _apply_pull_request(self, draft: Draft) -> None:
+        """A commit without evidence of its own takes its pull request's (author, labels, body, head branch);
+        agent work nobody is credited with yet goes to the person who merged the PR."""
+        passed = self.pr_evidence.get(draft.sha)
+        if passed and not has_own_label(draft.evidence):
+            draft.evidence = _unique(list(passed))
+            draft.decision = decide(draft.evidence, UNMARKED)
+        merger = self.pr_mergers.get(draft.sha)
+        if merger and draft.credited_to is None and draft.decision.cls == AI_AUTHORED:
+            draft.credited_to = self.classifier.resolver.key(pull_requests.login_email(merger), merger)
 
     def _joined_rows(self, shas: list[str] | None) -> Iterator[tuple[Any, ...]]:
         if shas is None:
@@ -1002,6 +1017,15 @@ def repositories(store: Store) -> list[RepoInfo]:
     return [RepoInfo(*row) for row in cursor]
 
 
+def _row_hash(store: Store, settings: Settings, repo: RepoInfo, revs: frozenset[str]) -> str:
+    """The rows' hash: the settings, the ignore-revs list and, when the repository has pull requests, what
+    attribution reads of them (so a new or changed PR attributes the repository's commits again)."""
+    row_hash = settings.row_hash(revs)
+    if pull_requests.has_pull_requests(store, repo.id):
+        return _digest([row_hash, pull_requests.pr_digest(store, repo.id)])
+    return row_hash
+
+
 def _repo_state(store: Store, repo: RepoInfo, row_hash: str) -> str:
     history = store.sync_state(repo.id, "git", "history")
     return _digest([row_hash, history])
@@ -1015,7 +1039,7 @@ def attribute(store: Store, settings: Settings, classifier: Classifier | None = 
     states = []
     for repo in repositories(store):
         revs = ignore_revs(store, repo, settings.exclusions.ignore_revs_file)
-        row_hash = settings.row_hash(revs)
+        row_hash = _row_hash(store, settings, repo, revs)
         state = _repo_state(store, repo, row_hash)
         states.append(state)
         before = store.sync_state(repo.id, SYNC_SOURCE, "commits") or {}
@@ -1024,8 +1048,13 @@ def attribute(store: Store, settings: Settings, classifier: Classifier | None = 
         history = _digest([store.sync_state(repo.id, "git", "history")])
         base = settings.base_hash(revs)
         work = RepoAttribution(store, settings, classifier, repo, row_hash, Exclusions(settings.exclusions, repo, revs))
+        prs = pull_requests.read_pull_requests(store, repo.id)
+        work.pr_evidence = pull_requests.passed_evidence(classifier.ruleset, prs)
+        work.pr_mergers = pull_requests.mergers(prs)
         with store.transaction():
-            if before.get("base") == base and before.get("history") == history and "rules" in before:
+            # With pull requests, a rule can match through a PR's fields: attribute everything again.
+            same_base = before.get("base") == base and before.get("history") == history and not prs
+            if same_base and "rules" in before:
                 written += work.run_rule_change(tuple(Rule(**rule) for rule in before["rules"]))
             else:
                 written += work.run(everything=before.get("row_hash") != row_hash)
@@ -1044,7 +1073,7 @@ def is_current(store: Store, config: Config) -> bool:
         revs = cached_ignore_revs(store, repo, settings.exclusions.ignore_revs_file)
         if revs is None:
             return False
-        state = _repo_state(store, repo, settings.row_hash(revs))
+        state = _repo_state(store, repo, _row_hash(store, settings, repo, revs))
         if (store.sync_state(repo.id, SYNC_SOURCE, "commits") or {}).get("state") != state:
             return False
         states.append(state)

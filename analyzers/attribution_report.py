@@ -211,12 +211,21 @@ def explain_lines(report: dict[str, Any]) -> list[str]:
     if not report["evidence"]:
         lines.append("evidence: none (human by default: no marker, and markers can be switched off)")
     for item in report["evidence"]:
-        via = f" (from merge {item['via'][:12]})" if item.get("via") else ""
+        via = _via_text(str(item.get("via") or ""))
         lines.append(
             f"  {item['rule']}: {item['field']} matched {item['match']!r} -> {item['class']}"
             f"{' ' + item['tool'] if item.get('tool') else ''} ({item['confidence']:.2f}){via}"
         )
     return lines
+
+
+def _via_text(via: str) -> str:
+    """Where a label passed down came from: a merge commit, or a pull request (`pr:<number>`)."""
+    if not via:
+        return ""
+    if via.startswith("pr:"):
+        return f" (from pull request #{via[3:]})"
+    return f" (from merge {via[:12]})"
 
 
 def rules_lines(report: dict[str, Any]) -> list[str]:

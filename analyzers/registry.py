@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import cast
 
-from devmetrics.analyzers import attribution, debt, history, hotspots, throughput
+from devmetrics.analyzers import attribution, debt, history, hotspots, reviews, throughput
 from devmetrics.metrics import Analyzer, MetricDef
 
 ANALYZERS: dict[str, Analyzer] = {
     "history": cast(Analyzer, history),
     "attribution": cast(Analyzer, attribution),
+    "reviews": cast(Analyzer, reviews),
     "throughput": cast(Analyzer, throughput),
     "debt": cast(Analyzer, debt),
     "hotspots": cast(Analyzer, hotspots),

@@ -408,6 +408,25 @@ def attribution(
 
 
 @cli.command()
+@DB_OPTION
+@JSON_OPTION
+@click.option("--repo", "repo", default=None, help="Only this repository (its name or identity).")
+@click.pass_obj
+def reviews(app: AppContext, db: Path | None, as_json: bool, repo: str | None) -> int:
+    """Review quality in the window, per organisation, repository and team, AI vs human: time to first
+    review, coverage, depth, rubber stamps, self- and unreviewed merges, rework, PR size and cycle time."""
+    from devmetrics.analyzers import reviews as review_model
+
+    store, stale = _open_current(app, db, review_model)
+    try:
+        answer = review_model.report(store, app.config, repo=repo, stale=stale)
+    finally:
+        store.close()
+    _print_answer(answer, as_json, [review_model.render(answer)])
+    return EXIT_OK
+
+
+@cli.command()
 @JSON_OPTION
 def metrics(as_json: bool) -> int:
     """List every metric: unit, which direction is better, roll-up rule and definition."""

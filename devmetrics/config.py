@@ -230,6 +230,26 @@ class ThroughputConfig:
     seed: int = setting(0, "seed of the resampling: the same data and seed give the same intervals", minimum=0)
 
 
+@dataclass(frozen=True)
+class ReviewsConfig:
+    window_weeks: int = setting(
+        12, "weeks of the headline window: the last weeks up to the newest merge or commit", minimum=1, maximum=520
+    )
+    reading_lines_per_hour: int = setting(
+        500,
+        "an approval without comments sooner after the PR was ready than its changed lines at this reading "
+        "rate is a rubber stamp",
+        minimum=1,
+    )
+    large_diff_lines: int = setting(
+        1000, "an approval without comments of a PR changing more lines than this is a rubber stamp", minimum=1
+    )
+    trailers: tuple[str, ...] = setting(
+        ("Reviewed-by", "Acked-by", "Reviewed-on"),
+        "commit trailers that are review evidence in git alone (keys compared without case)",
+    )
+
+
 ATTRIBUTION_CLASSES = ("ai-authored", "ai-assisted", "bot", "human")
 
 
@@ -349,6 +369,9 @@ class Config:
     teams: tuple[TeamConfig, ...] = setting((), "teams, one [[teams]] table each; figures per team")
     exclusions: ExclusionsConfig = field(
         default_factory=ExclusionsConfig, metadata={DOC: "commits left out of throughput and debt baselines, counted"}
+    )
+    reviews: ReviewsConfig = field(
+        default_factory=ReviewsConfig, metadata={DOC: "review quality metrics (`devmetrics reviews`)"}
     )
 
 
