@@ -300,6 +300,29 @@ class ExclusionsConfig:
     )
 
 
+AI_TRAILER_POLICIES = ("require", "suggest", "auto", "off")
+
+
+@dataclass(frozen=True)
+class HooksConfig:
+    debt_budget_minutes: float = setting(
+        15.0,
+        "debt gate: a commit may add at most this many debt minutes to one file (a ratchet; thresholds: [debt])",
+        minimum=0,
+    )
+    ai_trailer: str = setting(
+        "suggest",
+        "AI-Assisted trailer policy: require (commit-msg fails without one), suggest (a commented hint), "
+        "auto (detected agents and DEVMETRICS_AI_TOOL write it), off",
+        choices=AI_TRAILER_POLICIES,
+    )
+    fail_on: str = setting(
+        "worse",
+        "`devmetrics ci-gate`: exit 1 when a function got worse past a threshold, or never",
+        choices=("worse", "never"),
+    )
+
+
 def _no_origins() -> Mapping[str, str]:
     return MappingProxyType({})
 
@@ -345,6 +368,9 @@ class Config:
     teams: tuple[TeamConfig, ...] = setting((), "teams, one [[teams]] table each; figures per team")
     exclusions: ExclusionsConfig = field(
         default_factory=ExclusionsConfig, metadata={DOC: "commits left out of throughput and debt baselines, counted"}
+    )
+    hooks: HooksConfig = field(
+        default_factory=HooksConfig, metadata={DOC: "pre-commit hooks and the CI gate (`devmetrics ci-gate`)"}
     )
 
 
