@@ -12,10 +12,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import multiprocessing
 import os
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -196,12 +199,17 @@ class BlobCache:
         )
 
 
+PARALLEL_FROM = 6  # blobs to parse from which a pool of processes pays for itself
+MAX_WORKERS = 4
+
+
 def measure_all(
     cache: BlobCache,
     wanted: Iterable[tuple[str, str]],
     read: Callable[[list[str]], Iterable[tuple[str, bytes | None]]],
 ) -> dict[tuple[str, str], Measured | None]:
-    """Measurements of (blob sha, path) pairs; `read(shas)` yields (sha, content) for the blobs to parse."""
+    """Measurements of (blob sha, path) pairs; `read(shas)` yields (sha, content) for the blobs to parse.
+    Blobs the cache lacks are parsed, in a few forked processes when there are many of them."""
     result: dict[tuple[str, str], Measured | None] = {}
     missing: dict[str, list[str]] = {}
     for sha, path in wanted:
@@ -211,13 +219,30 @@ def measure_all(
             result[(sha, path)] = found
         else:
             missing.setdefault(sha, []).append(path)
-    for sha, content in read(list(missing)):
-        for path in missing[sha]:
-            measured = None if content is None else measure(content, path)
-            result[(sha, path)] = measured
-            if measured is not None:
-                cache.put(sha, measured)
+    jobs = [(sha, content, path) for sha, content in read(list(missing)) for path in missing[sha]]
+    for (sha, _content, path), measured in zip(jobs, _measure_jobs(jobs), strict=True):
+        result[(sha, path)] = measured
+        if measured is not None:
+            cache.put(sha, measured)
     return result
+
+
+def _measure_one(job: tuple[str, bytes | None, str]) -> Measured | None:
+    _, content, path = job
+    return None if content is None else measure(content, path)
+
+
+def _measure_jobs(jobs: list[tuple[str, bytes | None, str]]) -> list[Measured | None]:
+    workers = min(os.cpu_count() or 1, MAX_WORKERS, len(jobs) // 2)
+    if len(jobs) < PARALLEL_FROM or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [_measure_one(job) for job in jobs]
+    # fork: the workers start with the engines already imported; nothing else runs in this process meanwhile
+    context = multiprocessing.get_context("fork")
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            return list(pool.map(_measure_one, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
+    except (OSError, BrokenProcessPool):
+        return [_measure_one(job) for job in jobs]
 
 
 def _language_from_name(path: str) -> str | None:
