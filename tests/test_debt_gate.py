@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from devmetrics.hooks import debt_gate
-from devmetrics.hooks.measured import BlobCache, analyzer_version
-from tests.hook_helpers import branching, branching_js, commit_all, init_repo, write
+from devmetrics.hooks.measured import BlobCache, analyzer_version, measure
+from tests.helpers import run_cli
+from tests.hook_helpers import branching, branching_js, commit_all, init_repo, run_git, venv_bin, write
 from tests.repo_builder import git
 
 SIMPLE = branching("parse", 3)  # cyclomatic 4
@@ -217,3 +218,33 @@ def test_config_errors_are_one_line_exit_2(repo: Path, capsys: pytest.CaptureFix
     (repo / "devmetrics.toml").write_text("[hooks]\ndebt_budget = 3\n")
     code, out = gate(capsys)
     assert code == 2 and out.count("\n") == 1 and "hooks.debt_budget" in out
+
+
+def test_as_a_git_hook_it_reads_the_index_git_commit_builds(repo: Path) -> None:
+    """`git commit -a` and `git commit -- PATH` build a temporary index (GIT_INDEX_FILE): that one is judged."""
+    script = repo / ".git" / "hooks" / "pre-commit"
+    script.write_text(f"#!/bin/sh\nexec {venv_bin() / 'devmetrics-debt-gate'}\n")
+    script.chmod(0o755)
+    write(repo, "app.py", SIMPLE)
+    assert run_git(repo, "add", "app.py").returncode == 0
+    assert run_git(repo, "commit", "-q", "-m", "simple").returncode == 0
+    write(repo, "app.py", COMPLEX)  # not staged: only the commit's own index holds it
+    refused = run_git(repo, "commit", "-a", "-m", "worse", check=False)
+    assert refused.returncode == 1 and "cyclomatic: 4 -> 15" in refused.stderr + refused.stdout
+    refused = run_git(repo, "commit", "-m", "worse", "--", "app.py", check=False)
+    assert refused.returncode == 1 and "cyclomatic: 4 -> 15" in refused.stderr + refused.stdout
+    assert git(repo, "log", "--format=%s").decode().split() == ["simple"]
+
+
+def test_the_scan_database_answers_for_blobs_the_cache_lacks(repo: Path, tmp_path: Path) -> None:
+    write(repo, "app.py", COMPLEX)
+    commit_all(repo, "complex")
+    db = tmp_path / "scan.db"
+    result = run_cli(["scan", str(repo), "--db", str(db)], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    blob = git(repo, "rev-parse", "HEAD:app.py").decode().strip()
+    cache = BlobCache(None, analyzer_version(), db)
+    found = cache.get(blob, "python")
+    assert cache.hits == 1 and found is not None
+    assert found == measure(git(repo, "cat-file", "blob", blob), "app.py")
+    assert BlobCache(None, "another analyzer version", db).get(blob, "python") is None
