@@ -530,6 +530,70 @@ def throughput(
     return EXIT_OK
 
 
+@cli.command("ci-gate")
+@click.option("--base", "base", required=True, metavar="REF", help="The branch the change goes into, e.g. origin/main.")
+@click.option("--head", "head", default="HEAD", show_default=True, metavar="REF", help="The change's last commit.")
+@click.option("--repo", "repo", type=click.Path(path_type=Path, file_okay=False), default=Path(), help="Repository.")
+@JSON_OPTION
+@click.option(
+    "--fail-on",
+    "fail_on",
+    type=click.Choice(["worse", "never"]),
+    default=None,
+    help="Exit 1 when a function got worse past a [debt] threshold (worse), or never (default: hooks.fail_on).",
+)
+@click.option("--comment", is_flag=True, help="Post or update one comment on the GitHub pull request.")
+@click.pass_obj
+def ci_gate(
+    app: AppContext, base: str, head: str, repo: Path, as_json: bool, fail_on: str | None, comment: bool
+) -> int:
+    """Debt delta, AI attribution and size of a pull request's range (merge-base of BASE and HEAD ... HEAD),
+    as Markdown (also appended to $GITHUB_STEP_SUMMARY) or JSON; exit 1 when a function got worse."""
+    import os
+
+    from devmetrics.hooks import ci_gate as gate
+
+    answer = gate.evaluate(repo, base, head, app.config, fail_on=fail_on)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY", "").strip()
+    if summary:
+        gate.append_step_summary(Path(summary), answer)
+    if comment:
+        from devmetrics.hooks import pr_comment
+
+        body = gate.fitted_markdown(answer, gate.COMMENT_CAP)
+        outcome = pr_comment.post_or_update(body, gate.MARKER, os.environ)
+        answer["comment"] = outcome.action
+        click.echo(f"devmetrics: {outcome.message}", err=True)
+    click.echo(gate.to_json(answer) if as_json else gate.render_markdown(answer))
+    return int(answer["exit_code"])
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Write the template(s) into this folder instead of listing them.",
+)
+def templates(name: str | None, out: Path | None) -> int:
+    """List the CI and scheduling templates (GitHub Actions, GitLab CI, cron, systemd), print one, or write
+    them (all, or NAME) into --out DIR."""
+    from devmetrics.hooks import catalogue
+
+    if out is not None:
+        for written in catalogue.write(out, name):
+            click.echo(str(written))
+        return EXIT_OK
+    if name is not None:
+        click.echo(catalogue.read(name), nl=False)
+        return EXIT_OK
+    for entry in catalogue.TEMPLATES:
+        click.echo(f"{entry.name:<28} {entry.description}")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run a command and turn every outcome into an exit code (DESIGN §6)."""
     try:

@@ -324,6 +324,29 @@ class ExclusionsConfig:
     )
 
 
+AI_TRAILER_POLICIES = ("require", "suggest", "auto", "off")
+
+
+@dataclass(frozen=True)
+class HooksConfig:
+    debt_budget_minutes: float = setting(
+        15.0,
+        "debt gate: a commit may add at most this many debt minutes to one file (a ratchet; thresholds: [debt])",
+        minimum=0,
+    )
+    ai_trailer: str = setting(
+        "suggest",
+        "AI-Assisted trailer policy: require (commit-msg fails without one), suggest (a commented hint), "
+        "auto (detected agents and DEVMETRICS_AI_TOOL write it), off",
+        choices=AI_TRAILER_POLICIES,
+    )
+    fail_on: str = setting(
+        "worse",
+        "`devmetrics ci-gate`: exit 1 when a function got worse past a threshold, or never",
+        choices=("worse", "never"),
+    )
+
+
 def _no_origins() -> Mapping[str, str]:
     return MappingProxyType({})
 
@@ -372,6 +395,9 @@ class Config:
     )
     reviews: ReviewsConfig = field(
         default_factory=ReviewsConfig, metadata={DOC: "review quality metrics (`devmetrics reviews`)"}
+    )
+    hooks: HooksConfig = field(
+        default_factory=HooksConfig, metadata={DOC: "pre-commit hooks and the CI gate (`devmetrics ci-gate`)"}
     )
 
 

@@ -103,3 +103,14 @@ def test_links_inside_devmetrics_point_at_the_real_folders() -> None:
     for folder in ("collectors", "analyzers", "dashboards", "hooks"):
         link = ROOT / "devmetrics" / folder
         assert link.is_symlink() and str(link.readlink()) == f"../{folder}"
+
+
+def test_wheel_ships_the_hook_scripts_and_templates(wheel: Path) -> None:
+    archive = zipfile.ZipFile(wheel)
+    names = set(archive.namelist())
+    entry_points = archive.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    assert "devmetrics-debt-gate = devmetrics.hooks.debt_gate:main" in entry_points
+    assert "devmetrics-ai-trailer = devmetrics.hooks.ai_trailer:main" in entry_points
+    from devmetrics.hooks.catalogue import BY_NAME
+
+    assert {f"devmetrics/hooks/templates/{name}" for name in BY_NAME} <= names
