@@ -138,7 +138,9 @@ class CodeConfig:
     )
     history_weeks: int = setting(104, "how far back history snapshots go, in weeks; 0 = the whole history", minimum=0)
     history_commits: int = setting(
-        500, "with snapshots = commits: how many of the newest first-parent commits are measured, HEAD included", minimum=1
+        500,
+        "with snapshots = commits: how many of the newest first-parent commits are measured, HEAD included",
+        minimum=1,
     )
     exclude: tuple[str, ...] = setting(DEFAULT_EXCLUDES, "glob patterns of paths never measured (** spans folders)")
     max_file_bytes: int = setting(1 << 20, "larger files are skipped with a recorded reason", minimum=1024)
