@@ -25,6 +25,7 @@ from tests.repo_builder import (
 )
 
 HISTORY_COMMITS = 300
+HOST_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN", "GITHUB_API_URL", "GITHUB_SERVER_URL")
 HISTORY_SEED = 7
 
 CloneOf = Callable[[Path], Path]
@@ -42,6 +43,8 @@ def _deterministic_git_environment() -> Iterator[None]:
         for key, value in env.items():
             if key.startswith("GIT_"):
                 mp.setenv(key, value)
+        for key in HOST_VARIABLES:  # code-host tests set their own; no test may reach a real host
+            mp.delenv(key, raising=False)
         yield
 
 
