@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from tests.repo_builder import (
     CommitSpec,
@@ -97,3 +98,13 @@ def clone_of(tmp_path: Path) -> CloneOf:
         return target
 
     return clone
+
+
+@pytest.fixture
+def host_server() -> Iterator[HTTPServer]:
+    """A local HTTP server on 127.0.0.1 for fake code-host APIs; threaded, so it keeps connections alive."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()

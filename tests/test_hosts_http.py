@@ -65,8 +65,8 @@ def numbers(n: int) -> list[dict[str, int]]:
     return [{"n": i} for i in range(n)]
 
 
-def test_link_pagination_reads_every_page(httpserver: HTTPServer, clock: FakeClock) -> None:
-    api = FakeApi(httpserver).install()
+def test_link_pagination_reads_every_page(host_server: HTTPServer, clock: FakeClock) -> None:
+    api = FakeApi(host_server).install()
     api.route(r"/things", lambda request, match: numbers(250))
     client = client_for(api, clock)
     got = list(client.items("things", {"per_page": 100}))
@@ -76,8 +76,8 @@ def test_link_pagination_reads_every_page(httpserver: HTTPServer, clock: FakeClo
     assert client.stats.requests == 3 and client.stats.not_modified == 0
 
 
-def test_a_304_replays_the_cached_body_and_link(httpserver: HTTPServer, clock: FakeClock, store: Store) -> None:
-    api = FakeApi(httpserver).install()
+def test_a_304_replays_the_cached_body_and_link(host_server: HTTPServer, clock: FakeClock, store: Store) -> None:
+    api = FakeApi(host_server).install()
     api.route(r"/things", lambda request, match: numbers(250))
     cache = StoreHttpCache(store.path)
     first = list(client_for(api, clock, cache=cache).items("things", {"per_page": 100}))
@@ -93,8 +93,8 @@ def test_a_304_replays_the_cached_body_and_link(httpserver: HTTPServer, clock: F
     cache.close()
 
 
-def test_primary_rate_limit_waits_until_reset(httpserver: HTTPServer, clock: FakeClock) -> None:
-    api = FakeApi(httpserver)
+def test_primary_rate_limit_waits_until_reset(host_server: HTTPServer, clock: FakeClock) -> None:
+    api = FakeApi(host_server)
     api.extra_headers = lambda n: {"x-ratelimit-remaining": "0" if n == 1 else "4999", "x-ratelimit-reset": "1600"}
     api.install()
     api.route(r"/things", lambda request, match: numbers(150))
@@ -116,29 +116,29 @@ def limited_then_ok(status: int, headers: dict[str, str]) -> Any:
     return route
 
 
-def test_secondary_rate_limit_obeys_retry_after(httpserver: HTTPServer, clock: FakeClock) -> None:
-    api = FakeApi(httpserver).install()
+def test_secondary_rate_limit_obeys_retry_after(host_server: HTTPServer, clock: FakeClock) -> None:
+    api = FakeApi(host_server).install()
     api.route(r"/x", limited_then_ok(403, {"retry-after": "7", "x-ratelimit-remaining": "4000"}))
     assert list(client_for(api, clock).items("x")) == [{"ok": True}]
     assert clock.slept == [7.0]
 
 
-def test_429_without_headers_backs_off_from_a_minute(httpserver: HTTPServer, clock: FakeClock) -> None:
-    api = FakeApi(httpserver).install()
+def test_429_without_headers_backs_off_from_a_minute(host_server: HTTPServer, clock: FakeClock) -> None:
+    api = FakeApi(host_server).install()
     api.route(r"/x", limited_then_ok(429, {}))
     assert list(client_for(api, clock).items("x")) == [{"ok": True}]
     assert clock.slept == [60.0]
 
 
-def test_gitlab_rate_limit_headers_are_obeyed(httpserver: HTTPServer, clock: FakeClock) -> None:
-    api = FakeApi(httpserver).install()
+def test_gitlab_rate_limit_headers_are_obeyed(host_server: HTTPServer, clock: FakeClock) -> None:
+    api = FakeApi(host_server).install()
     api.route(r"/x", limited_then_ok(429, {"RateLimit-Remaining": "0", "RateLimit-Reset": "1030"}))
     assert list(client_for(api, clock).items("x")) == [{"ok": True}]
     assert clock.slept == [30.0]  # until RateLimit-Reset; the reset time is then past, so no second wait
 
 
-def test_server_error_is_retried_with_backoff(httpserver: HTTPServer, clock: FakeClock) -> None:
-    api = FakeApi(httpserver).install()
+def test_server_error_is_retried_with_backoff(host_server: HTTPServer, clock: FakeClock) -> None:
+    api = FakeApi(host_server).install()
     api.route(r"/x", limited_then_ok(502, {}))
     client = client_for(api, clock)
     assert list(client.items("x")) == [{"ok": True}]
@@ -146,8 +146,8 @@ def test_server_error_is_retried_with_backoff(httpserver: HTTPServer, clock: Fak
     assert client.stats.retries == 1 and client.stats.requests == 2
 
 
-def test_server_errors_give_up_after_bounded_attempts(httpserver: HTTPServer, clock: FakeClock) -> None:
-    api = FakeApi(httpserver).install()
+def test_server_errors_give_up_after_bounded_attempts(host_server: HTTPServer, clock: FakeClock) -> None:
+    api = FakeApi(host_server).install()
     api.route(r"/x", lambda request, match: Response("down", status=503))
     with pytest.raises(DevmetricsError) as caught:
         list(client_for(api, clock).items("x"))
@@ -157,17 +157,8 @@ def test_server_errors_give_up_after_bounded_attempts(httpserver: HTTPServer, cl
     assert clock.slept == [1.5, 3.0, 6.0]
 
 
-@pytest.fixture
-def threaded_server() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
-
-
-def test_a_timeout_is_retried(threaded_server: HTTPServer, clock: FakeClock) -> None:
-    api = FakeApi(threaded_server).install()
+def test_a_timeout_is_retried(host_server: HTTPServer, clock: FakeClock) -> None:
+    api = FakeApi(host_server).install()
     calls: list[int] = []
 
     def slow_once(request: Request, match: re.Match[str]) -> Any:
@@ -182,8 +173,8 @@ def test_a_timeout_is_retried(threaded_server: HTTPServer, clock: FakeClock) -> 
     assert len(calls) == 2 and clock.slept == [1.5]
 
 
-def test_timeouts_end_in_a_clear_error(threaded_server: HTTPServer, clock: FakeClock) -> None:
-    api = FakeApi(threaded_server).install()
+def test_timeouts_end_in_a_clear_error(host_server: HTTPServer, clock: FakeClock) -> None:
+    api = FakeApi(host_server).install()
 
     def slow(request: Request, match: re.Match[str]) -> Any:
         time.sleep(0.6)
@@ -204,10 +195,10 @@ def assert_token_nowhere(message: str, caplog: pytest.LogCaptureFixture, db: Pat
 
 
 def test_malformed_json_is_one_line_naming_the_url(
-    httpserver: HTTPServer, clock: FakeClock, store: Store, caplog: pytest.LogCaptureFixture
+    host_server: HTTPServer, clock: FakeClock, store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    api = FakeApi(httpserver).install()
+    api = FakeApi(host_server).install()
     api.route(r"/broken", lambda request, match: Response("<html>login</html>", headers={"ETag": '"e"'}))
     with pytest.raises(DevmetricsError) as caught:
         client_for(api, clock, cache=StoreHttpCache(store.path)).get(f"{api.base_url}/broken")
@@ -217,10 +208,10 @@ def test_malformed_json_is_one_line_naming_the_url(
 
 
 def test_401_says_check_the_token_and_never_shows_it(
-    httpserver: HTTPServer, clock: FakeClock, store: Store, caplog: pytest.LogCaptureFixture
+    host_server: HTTPServer, clock: FakeClock, store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    api = FakeApi(httpserver, token="another-token").install()
+    api = FakeApi(host_server, token="another-token").install()
     api.route(r"/x", lambda request, match: [1])
     with pytest.raises(DevmetricsError) as caught:
         list(client_for(api, clock, cache=StoreHttpCache(store.path)).items("x"))
@@ -230,8 +221,8 @@ def test_401_says_check_the_token_and_never_shows_it(
     assert_token_nowhere(message, caplog, store.path)
 
 
-def test_403_with_quota_left_is_a_permission_error(httpserver: HTTPServer, clock: FakeClock) -> None:
-    api = FakeApi(httpserver).install()
+def test_403_with_quota_left_is_a_permission_error(host_server: HTTPServer, clock: FakeClock) -> None:
+    api = FakeApi(host_server).install()
     api.route(
         r"/x",
         lambda request, match: Response(
@@ -243,8 +234,8 @@ def test_403_with_quota_left_is_a_permission_error(httpserver: HTTPServer, clock
     assert clock.slept == []
 
 
-def test_a_next_link_to_another_host_is_refused(httpserver: HTTPServer, clock: FakeClock) -> None:
-    api = FakeApi(httpserver).install()
+def test_a_next_link_to_another_host_is_refused(host_server: HTTPServer, clock: FakeClock) -> None:
+    api = FakeApi(host_server).install()
     api.route(
         r"/x",
         lambda request, match: Response("[]", headers={"Link": '<https://elsewhere.example/x?page=2>; rel="next"'}),
@@ -253,8 +244,8 @@ def test_a_next_link_to_another_host_is_refused(httpserver: HTTPServer, clock: F
         list(client_for(api, clock).items("x"))
 
 
-def test_gitlab_next_page_header_pagination(httpserver: HTTPServer, clock: FakeClock) -> None:
-    api = FakeApi(httpserver, style="next-page").install()
+def test_gitlab_next_page_header_pagination(host_server: HTTPServer, clock: FakeClock) -> None:
+    api = FakeApi(host_server, style="next-page").install()
     api.route(r"/things", lambda request, match: numbers(45))
     got = list(client_for(api, clock).items("things", {"per_page": 20}))
     assert len(got) == 45 and len(api.requests) == 3
