@@ -38,8 +38,10 @@ class FakeApi:
     auth_header: str = "Authorization"
     style: str = "link"  # link (GitHub) or next-page (GitLab)
     per_page_default: int = 30
+    max_per_page: int = 100
     fail_after: int | None = None  # every request after this many answers 500
     requests: list[str] = field(default_factory=list)
+    raw_uris: list[str] = field(default_factory=list)  # as sent, percent-encoding kept
     not_modified: int = 0
     routes: list[tuple[re.Pattern[str], Route]] = field(default_factory=list)
     extra_headers: Callable[[int], dict[str, str]] | None = None  # request number -> headers
@@ -57,6 +59,7 @@ class FakeApi:
 
     def handle(self, request: Request) -> Response:
         self.requests.append(request.full_path.rstrip("?"))
+        self.raw_uris.append(str(request.environ.get("REQUEST_URI", "")))
         if self.fail_after is not None and len(self.requests) > self.fail_after:
             return Response("boom", status=500)
         if self.token is not None and not self._authorised(request):
@@ -77,7 +80,7 @@ class FakeApi:
     def _answer(self, request: Request, data: Any) -> Response:
         headers: dict[str, str] = {}
         if isinstance(data, list):
-            per_page = int(request.args.get("per_page", self.per_page_default))
+            per_page = min(self.max_per_page, int(request.args.get("per_page", self.per_page_default)))
             page = int(request.args.get("page", "1"))
             pages = max(1, -(-len(data) // per_page))
             data = data[(page - 1) * per_page : page * per_page]
@@ -296,3 +299,125 @@ class FakeGitHub:
 
     def _pull(self, match: re.Match[str]) -> GitHubPull:
         return self.repos[match[1]][int(match[2])]
+
+
+# --- GitLab ----------------------------------------------------------------------------------------------
+
+
+def gl_user(username: str, *, bot: bool | None = None) -> dict[str, Any]:
+    user: dict[str, Any] = {"id": sum(map(ord, username)), "username": username, "name": username.title()}
+    if bot is not None:
+        user["bot"] = bot
+    return user
+
+
+@dataclass
+class GitLabMergeRequest:
+    iid: int
+    updated_at: int
+    author: dict[str, Any] = field(default_factory=lambda: gl_user("carol"))
+    state: str = "merged"
+    approvers: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    commits: list[str] = field(default_factory=list)
+    labels: tuple[str, ...] = ("backend",)
+
+    def listed(self) -> dict[str, Any]:
+        merged = self.state == "merged"
+        return {
+            "id": 50_000 + self.iid,
+            "iid": self.iid,
+            "project_id": 7,
+            "title": f"MR {self.iid}",
+            "description": "Generated with Claude Code",
+            "state": self.state,
+            "created_at": iso(self.updated_at - 7200).replace("Z", ".123Z"),
+            "updated_at": iso(self.updated_at).replace("Z", ".456Z"),
+            "merged_at": iso(self.updated_at - 10) if merged else None,
+            "closed_at": None,
+            "merged_by": gl_user("dave") if merged else None,
+            "merge_user": gl_user("dave") if merged else None,
+            "author": self.author,
+            "source_branch": f"topic-{self.iid}",
+            "target_branch": "main",
+            "sha": f"{self.iid + 5:040x}",
+            "merge_commit_sha": f"{self.iid + 9:040x}" if merged else None,
+            "squash_commit_sha": None,
+            "draft": False,
+            "work_in_progress": False,
+            "labels": list(self.labels),
+        }
+
+    def detail(self) -> dict[str, Any]:
+        return {**self.listed(), "changes_count": "3"}
+
+
+def gitlab_merge_request(iid: int, updated_at: int) -> GitLabMergeRequest:
+    """A merged MR: two versions (rework), a diff note, a discussion note, system notes, one approval."""
+    mr = GitLabMergeRequest(iid, updated_at, commits=[f"{iid * 1000 + i:040x}" for i in range(3)])
+    erin = gl_user("erin")
+    mr.approvers = [{"user": erin}]
+    note_id = iid * 100
+    mr.notes = [
+        {"id": note_id + 1, "type": None, "system": True, "body": "requested review from @erin", "author": mr.author,
+         "created_at": iso(updated_at - 7000)},
+        {"id": note_id + 2, "type": "DiffNote", "system": False, "body": "Off by one?", "author": erin,
+         "created_at": iso(updated_at - 6000), "position": {"new_path": "app/model.rb", "old_path": "app/model.rb"}},
+        {"id": note_id + 3, "type": "DiscussionNote", "system": False, "body": "Fixed", "author": mr.author,
+         "created_at": iso(updated_at - 5000)},
+        {"id": note_id + 4, "type": None, "system": True, "body": "added 1 commit", "author": mr.author,
+         "created_at": iso(updated_at - 4990)},
+        {"id": note_id + 5, "type": None, "system": True, "body": "approved this merge request", "author": erin,
+         "created_at": iso(updated_at - 100)},
+        {"id": note_id + 6, "type": None, "system": False, "body": "LGTM", "author": gl_user("project_7_bot_x1"),
+         "created_at": iso(updated_at - 90)},
+    ]  # fmt: skip
+    mr.versions = [
+        {"id": iid * 10 + 2, "head_commit_sha": mr.commits[2], "created_at": iso(updated_at - 4990)},
+        {"id": iid * 10 + 1, "head_commit_sha": mr.commits[1], "created_at": iso(updated_at - 6500)},
+    ]
+    return mr
+
+
+@dataclass
+class FakeGitLab:
+    api: FakeApi
+    projects: dict[str, dict[int, GitLabMergeRequest]] = field(default_factory=dict)
+    groups: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, server: HTTPServer, *, token: str | None = FAKE_TOKEN, max_per_page: int = 100) -> FakeGitLab:
+        api = FakeApi(server, prefix="/api/v4", token=token, auth_header="PRIVATE-TOKEN", style="next-page")
+        api.max_per_page = max_per_page
+        fake = cls(api)
+        mr = r"/projects/(.+)/merge_requests/(\d+)"
+        api.route(r"/groups/(.+)/projects", fake._group_projects)
+        api.route(r"/projects/(.+)/merge_requests", fake._merge_requests)
+        api.route(mr, lambda r, m: fake._mr(m).detail())
+        api.route(mr + "/approvals", lambda r, m: {"approved": True, "approved_by": fake._mr(m).approvers})
+        api.route(mr + "/notes", lambda r, m: fake._mr(m).notes)
+        api.route(mr + "/versions", lambda r, m: fake._mr(m).versions)
+        api.route(mr + "/commits", lambda r, m: [{"id": sha, "short_id": sha[:8]} for sha in fake._mr(m).commits])
+        api.install()
+        return fake
+
+    def add(self, path: str, mrs: list[GitLabMergeRequest]) -> None:
+        self.projects.setdefault(path, {}).update({mr.iid: mr for mr in mrs})
+
+    def _group_projects(self, request: Request, match: re.Match[str]) -> Any:
+        if match[1] not in self.groups:
+            return _json({"message": "404 Group Not Found"}, 404)
+        return [{"id": i, "path_with_namespace": path} for i, path in enumerate(self.groups[match[1]])]
+
+    def _merge_requests(self, request: Request, match: re.Match[str]) -> Any:
+        if match[1] not in self.projects:
+            return _json({"message": "404 Project Not Found"}, 404)
+        after = request.args.get("updated_after")
+        mrs = sorted(self.projects[match[1]].values(), key=lambda mr: (mr.updated_at, mr.iid))
+        if after is not None:
+            mrs = [mr for mr in mrs if iso(mr.updated_at) >= after]
+        return [mr.listed() for mr in mrs]
+
+    def _mr(self, match: re.Match[str]) -> GitLabMergeRequest:
+        return self.projects[match[1]][int(match[2])]
