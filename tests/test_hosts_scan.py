@@ -1,0 +1,99 @@
+"""`devmetrics scan` with the hosts stage, end to end: a real git repository whose origin is on GitHub,
+the real CLI in a subprocess, and GITHUB_API_URL pointing at a local fake API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytest_httpserver import HTTPServer
+
+from tests.conftest import CloneOf
+from tests.helpers import query, run_cli
+from tests.host_fixtures import BASE_TIME, FAKE_TOKEN, FakeGitHub, github_pull
+from tests.repo_builder import git
+
+
+def app_clone(clone_of: CloneOf, small_repo: Path) -> Path:
+    repo = clone_of(small_repo)
+    git(repo, "remote", "set-url", "origin", "https://github.com/acme/app.git")
+    return repo
+
+
+def test_scan_collects_pull_requests_of_a_github_clone(
+    tmp_path: Path, host_server: HTTPServer, clone_of: CloneOf, small_repo: Path
+) -> None:
+    fake = FakeGitHub.start(host_server)
+    fake.add("acme/app", [github_pull(n, BASE_TIME + 60 * n) for n in range(1, 4)])
+    repo = app_clone(clone_of, small_repo)
+    env = {"GITHUB_API_URL": fake.api.base_url, "GITHUB_TOKEN": FAKE_TOKEN}
+    done = run_cli(["scan", str(repo), "--no-analyze"], cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "3 pull requests new or updated" in done.stdout
+    db = tmp_path / "devmetrics.db"
+    assert query(db, "SELECT identity, owner_name FROM repos") == [("github.com/acme/app", "acme/app")]
+    assert query(db, "SELECT count(*) FROM pull_requests WHERE repo_id = 1 AND details_fetched = 1") == [(3,)]
+    assert query(db, "SELECT count(*) FROM reviews") == [(3,)]
+    assert query(db, "SELECT count(*) FROM review_comments") == [(6,)]
+    assert query(db, "SELECT count(*) FROM pr_events") == [(9,)]
+    assert query(db, "SELECT count(*) FROM pr_commits") == [(9,)]
+    assert query(db, "SELECT stage, status FROM scans ORDER BY id") == [
+        ("history", "ok"),
+        ("code", "ok"),
+        ("hosts", "ok"),
+    ]
+    for path in tmp_path.glob("devmetrics.db*"):
+        assert FAKE_TOKEN.encode() not in path.read_bytes()
+    assert FAKE_TOKEN not in done.stdout + done.stderr
+
+    fake.api.requests.clear()
+    again = run_cli(["scan", str(repo), "--only", "hosts"], cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stderr
+    assert len(fake.api.requests) == 1  # the list page, answered 304
+    assert fake.api.not_modified == 1
+
+
+def test_a_failing_repository_makes_exit_code_1_and_the_others_finish(
+    tmp_path: Path, host_server: HTTPServer, clone_of: CloneOf, small_repo: Path
+) -> None:
+    fake = FakeGitHub.start(host_server)
+    fake.add("acme/lib", [github_pull(1, BASE_TIME)])
+    repo = app_clone(clone_of, small_repo)  # acme/app is unknown to the host: 404
+    (tmp_path / "devmetrics.toml").write_text('[github]\nrepos = ["acme/lib"]\n')
+    env = {"GITHUB_API_URL": fake.api.base_url, "GITHUB_TOKEN": FAKE_TOKEN}
+    done = run_cli(["scan", str(repo), "--only", "hosts"], cwd=tmp_path, env=env)
+    assert done.returncode == 1
+    assert "/repos/acme/app/pulls" in done.stderr and "404 Not Found" in done.stderr
+    assert FAKE_TOKEN not in done.stdout + done.stderr
+    db = tmp_path / "devmetrics.db"
+    assert query(db, "SELECT target, status FROM scans ORDER BY id") == [
+        ("github:acme/app", "failed"),
+        ("github:acme/lib", "ok"),
+    ]
+    # acme/lib was never cloned: it has a repository row named like a clone would be.
+    assert query(db, "SELECT identity, path FROM repos ORDER BY id") == [
+        ("github.com/acme/app", str(repo)),
+        ("github.com/acme/lib", "https://github.com/acme/lib"),
+    ]
+    assert query(db, "SELECT count(*) FROM pull_requests") == [(1,)]
+
+
+def test_configured_repositories_are_scanned_without_a_path(tmp_path: Path, host_server: HTTPServer) -> None:
+    fake = FakeGitHub.start(host_server)
+    fake.add("acme/lib", [github_pull(1, BASE_TIME), github_pull(2, BASE_TIME + 5)])
+    (tmp_path / "devmetrics.toml").write_text('[github]\nrepos = ["acme/lib"]\n')
+    env = {"GITHUB_API_URL": fake.api.base_url, "GITHUB_TOKEN": FAKE_TOKEN}
+    done = run_cli(["scan", "--no-analyze"], cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "lib: 2 pull requests new or updated" in done.stdout
+    assert query(tmp_path / "devmetrics.db", "SELECT count(*) FROM pull_requests") == [(2,)]
+
+
+def test_without_token_or_host_config_the_stage_makes_no_request(
+    tmp_path: Path, host_server: HTTPServer, clone_of: CloneOf, small_repo: Path
+) -> None:
+    fake = FakeGitHub.start(host_server)
+    repo = app_clone(clone_of, small_repo)
+    done = run_cli(["scan", str(repo), "--no-analyze"], cwd=tmp_path, env={"GITHUB_API_URL": fake.api.base_url})
+    assert done.returncode == 0, done.stderr
+    assert fake.api.requests == []
+    assert query(tmp_path / "devmetrics.db", "SELECT stage FROM scans ORDER BY id") == [("history",), ("code",)]
