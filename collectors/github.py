@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from devmetrics.collectors.hostdata import epoch, github_account, items_of, mapping, number, text, token_from
-from devmetrics.collectors.http import HttpCache, HttpClient
+from devmetrics.collectors.http import HttpCache, HttpClient, ca_bundle_from
 from devmetrics.config import Config
 from devmetrics.host_model import (
     REVIEW_STATES,
@@ -69,6 +69,7 @@ def make_client(config: Config, env: Mapping[str, str], cache: HttpCache | None,
         attempts=config.hosts.retries,
         headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"},
         max_connections=config.hosts.concurrency * 2,
+        ca_bundle=ca_bundle_from(env),
         **options,
     )
 

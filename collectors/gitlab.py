@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from devmetrics.collectors.hostdata import epoch, gitlab_account, iso, items_of, mapping, number, text, token_from
-from devmetrics.collectors.http import HttpCache, HttpClient
+from devmetrics.collectors.http import HttpCache, HttpClient, ca_bundle_from
 from devmetrics.config import Config
 from devmetrics.host_model import PrEvent, PullRequest, PullRequestFacts, Review, ReviewComment
 
@@ -67,6 +67,7 @@ def make_client(config: Config, env: Mapping[str, str], cache: HttpCache | None,
         attempts=config.hosts.retries,
         headers={"Accept": "application/json"},
         max_connections=config.hosts.concurrency * 2,
+        ca_bundle=ca_bundle_from(env),
         **options,
     )
 

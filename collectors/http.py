@@ -20,6 +20,7 @@ import json
 import logging
 import random
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -164,6 +165,7 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
         max_connections: int = 8,
+        ca_bundle: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token_env = token_env
@@ -181,6 +183,7 @@ class HttpClient:
             trust_env=True,  # proxies and CA bundles (SSL_CERT_FILE, ...) from the environment
             follow_redirects=False,
             transport=transport,
+            verify=_verify(ca_bundle),
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         )
 
@@ -268,6 +271,11 @@ class HttpClient:
             except httpx.TimeoutException:
                 last = "timed out"
             except httpx.TransportError as error:
+                if "CERTIFICATE_VERIFY_FAILED" in str(error):
+                    raise DevmetricsError(
+                        f"{shown(url)}: the server's TLS certificate is not trusted; set SSL_CERT_FILE (or "
+                        "REQUESTS_CA_BUNDLE) to a CA bundle that contains its issuer"
+                    ) from None
                 last = f"connection failed ({type(error).__name__})"
             else:
                 self.governor.note(response.headers)
@@ -320,6 +328,25 @@ class HttpClient:
         if status == 403:
             return DevmetricsError(f"{shown(url)}: 403 Forbidden{detail}; check that {self.token_env} may read it")
         return DevmetricsError(f"{shown(url)}: HTTP {status} {response.reason_phrase}{detail}; check the request")
+
+
+def _verify(ca_bundle: str | None) -> ssl.SSLContext | bool:
+    """TLS verification: a CA bundle file named by REQUESTS_CA_BUNDLE-style variables, else httpx's default
+    (certifi, or SSL_CERT_FILE / SSL_CERT_DIR from the environment)."""
+    if not ca_bundle:
+        return True
+    try:
+        return ssl.create_default_context(cafile=ca_bundle)
+    except (OSError, ssl.SSLError) as error:
+        raise DevmetricsError(f"{ca_bundle}: cannot read the CA bundle ({error}); fix REQUESTS_CA_BUNDLE") from None
+
+
+def ca_bundle_from(env: Mapping[str, str]) -> str | None:
+    """The CA bundle of REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, unless SSL_CERT_FILE/SSL_CERT_DIR (which httpx
+    reads itself) are set."""
+    if env.get("SSL_CERT_FILE") or env.get("SSL_CERT_DIR"):
+        return None
+    return env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or None
 
 
 def _message(response: httpx.Response) -> str:

@@ -14,7 +14,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from devmetrics.collectors.http import HttpClient
+from devmetrics.collectors.http import HttpClient, ca_bundle_from
 from devmetrics.errors import DevmetricsError
 from devmetrics.host_store import StoreHttpCache
 from devmetrics.store import Store
@@ -249,3 +249,50 @@ def test_gitlab_next_page_header_pagination(host_server: HTTPServer, clock: Fake
     api.route(r"/things", lambda request, match: numbers(45))
     got = list(client_for(api, clock).items("things", {"per_page": 20}))
     assert len(got) == 45 and len(api.requests) == 3
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[HTTPServer, Path]]:
+    """A local HTTPS server with a self-signed certificate for 127.0.0.1, and that certificate's file."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context, threaded=True)
+    server.start()
+    yield server, cert
+    server.clear()
+    server.stop()
+
+
+def test_a_ca_bundle_from_the_environment_is_trusted(tls_server: tuple[HTTPServer, Path], clock: FakeClock) -> None:
+    server, cert = tls_server
+    api = FakeApi(server).install()
+    api.route(r"/x", lambda request, match: [{"ok": True}])
+    assert api.base_url.startswith("https://127.0.0.1:")
+    with pytest.raises(DevmetricsError, match="TLS certificate is not trusted; set SSL_CERT_FILE"):
+        list(client_for(api, clock).items("x"))
+    assert list(client_for(api, clock, ca_bundle=str(cert)).items("x")) == [{"ok": True}]
+
+
+def test_a_missing_ca_bundle_is_a_clear_error(tmp_path: Path, host_server: HTTPServer, clock: FakeClock) -> None:
+    api = FakeApi(host_server).install()
+    with pytest.raises(DevmetricsError, match=r"nowhere\.pem: cannot read the CA bundle .*; fix REQUESTS_CA_BUNDLE"):
+        client_for(api, clock, ca_bundle=str(tmp_path / "nowhere.pem"))
+
+
+def test_requests_style_ca_bundle_variables_are_honoured() -> None:
+    assert ca_bundle_from({"REQUESTS_CA_BUNDLE": "/etc/corp.pem"}) == "/etc/corp.pem"
+    assert ca_bundle_from({"CURL_CA_BUNDLE": "/etc/curl.pem"}) == "/etc/curl.pem"
+    assert ca_bundle_from({"REQUESTS_CA_BUNDLE": "/etc/corp.pem", "SSL_CERT_FILE": "/etc/ssl.pem"}) is None
+    assert ca_bundle_from({}) is None
