@@ -169,6 +169,8 @@ def _run_hosts(store: Store, targets: list[tuple[str, str]], summary: ScanSummar
     from devmetrics import host_scan
     from devmetrics.collectors import git, mirror
 
+    if not host_scan.active_hosts(config):
+        return  # no token and no configured repository: nothing to do, and no network call
     outcomes = {outcome.target: outcome for outcome in summary.outcomes}
     scanned: list[host_scan.ScannedRepo] = []
     for target, name in targets:
