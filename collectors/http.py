@@ -134,9 +134,9 @@ class Governor:
         reset = _header_int(headers, "x-ratelimit-reset", "ratelimit-reset")
         if remaining == 0 and reset is not None:
             return max(0.0, float(reset) - self.clock())
-        if response.status_code == 429 or remaining is None:
-            return RATE_LIMIT_BACKOFF * 2.0**backoffs
-        return None  # a 403 with quota left: a permission problem, not a limit
+        if response.status_code == 429 or remaining is None or "rate limit" in _message(response).lower():
+            return RATE_LIMIT_BACKOFF * 2.0**backoffs  # e.g. a secondary limit that names no wait
+        return None  # a 403 with quota left that is not about limits: a permission problem
 
 
 def _header_int(headers: httpx.Headers, *names: str) -> int | None:

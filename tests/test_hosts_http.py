@@ -123,6 +123,22 @@ def test_secondary_rate_limit_obeys_retry_after(host_server: HTTPServer, clock: 
     assert clock.slept == [7.0]
 
 
+def test_secondary_limit_without_retry_after_backs_off(host_server: HTTPServer, clock: FakeClock) -> None:
+    api = FakeApi(host_server).install()
+    calls: list[int] = []
+
+    def route(request: Request, match: re.Match[str]) -> Any:
+        calls.append(1)
+        if len(calls) <= 2:
+            message = '{"message": "You have exceeded a secondary rate limit. Please wait a few minutes."}'
+            return Response(message, status=403, headers={"x-ratelimit-remaining": "4000"})
+        return [{"ok": True}]
+
+    api.route(r"/x", route)
+    assert list(client_for(api, clock).items("x")) == [{"ok": True}]
+    assert clock.slept == [60.0, 120.0]
+
+
 def test_429_without_headers_backs_off_from_a_minute(host_server: HTTPServer, clock: FakeClock) -> None:
     api = FakeApi(host_server).install()
     api.route(r"/x", limited_then_ok(429, {}))

@@ -82,10 +82,14 @@ def test_configured_repositories_are_scanned_without_a_path(tmp_path: Path, host
     fake.add("acme/lib", [github_pull(1, BASE_TIME), github_pull(2, BASE_TIME + 5)])
     (tmp_path / "devmetrics.toml").write_text('[github]\nrepos = ["acme/lib"]\n')
     env = {"GITHUB_API_URL": fake.api.base_url, "GITHUB_TOKEN": FAKE_TOKEN}
-    done = run_cli(["scan", "--no-analyze"], cwd=tmp_path, env=env)
+    done = run_cli(["scan"], cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     assert "lib: 2 pull requests new or updated" in done.stdout
     assert query(tmp_path / "devmetrics.db", "SELECT count(*) FROM pull_requests") == [(2,)]
+    # A repository known only from its host (no commits) does not trouble the analyzers or the report.
+    report = run_cli(["report", "--out", str(tmp_path / "site")], cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    assert (tmp_path / "site" / "index.html").exists()
 
 
 def test_without_token_or_host_config_the_stage_makes_no_request(
