@@ -12,7 +12,17 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from devmetrics.collectors.hostdata import epoch, github_account, items_of, mapping, number, text, token_from
+from devmetrics.collectors.hostdata import (
+    GITHUB_TOKEN_VARIABLES,
+    epoch,
+    github_account,
+    github_requested,
+    items_of,
+    mapping,
+    number,
+    text,
+    token_from,
+)
 from devmetrics.collectors.http import HttpCache, HttpClient, ca_bundle_from
 from devmetrics.config import Config
 from devmetrics.host_model import (
@@ -25,7 +35,7 @@ from devmetrics.host_model import (
 )
 
 HOST = "github"
-TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
+TOKEN_VARIABLES = GITHUB_TOKEN_VARIABLES
 PER_PAGE = 100
 # Timeline events kept as pr_events (the review analyzers read these); the rest is in other tables.
 TIMELINE_EVENTS = frozenset(
@@ -55,7 +65,7 @@ def web_host(config: Config, env: Mapping[str, str]) -> str:
 
 def is_active(config: Config, env: Mapping[str, str]) -> bool:
     """Collect only with a token or repositories named in the configuration: no network call otherwise."""
-    return token_from(env, TOKEN_VARIABLES)[0] is not None or bool(config.github.orgs or config.github.repos)
+    return github_requested(config, env)
 
 
 def make_client(config: Config, env: Mapping[str, str], cache: HttpCache | None, **options: Any) -> HttpClient:

@@ -15,13 +15,24 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from devmetrics.collectors.hostdata import epoch, gitlab_account, iso, items_of, mapping, number, text, token_from
+from devmetrics.collectors.hostdata import (
+    GITLAB_TOKEN_VARIABLES,
+    epoch,
+    gitlab_account,
+    gitlab_requested,
+    iso,
+    items_of,
+    mapping,
+    number,
+    text,
+    token_from,
+)
 from devmetrics.collectors.http import HttpCache, HttpClient, ca_bundle_from
 from devmetrics.config import Config
 from devmetrics.host_model import PrEvent, PullRequest, PullRequestFacts, Review, ReviewComment
 
 HOST = "gitlab"
-TOKEN_VARIABLES = ("GITLAB_TOKEN",)
+TOKEN_VARIABLES = GITLAB_TOKEN_VARIABLES
 PER_PAGE = 100
 STATES = {"opened": "open", "locked": "open", "closed": "closed", "merged": "merged"}
 # System note text -> event name (GitLab writes these sentences; older versions say "Work In Progress").
@@ -53,7 +64,7 @@ def web_host(config: Config, env: Mapping[str, str]) -> str:
 
 def is_active(config: Config, env: Mapping[str, str]) -> bool:
     """Collect only with a token or projects named in the configuration: no network call otherwise."""
-    return token_from(env, TOKEN_VARIABLES)[0] is not None or bool(config.gitlab.groups or config.gitlab.projects)
+    return gitlab_requested(config, env)
 
 
 def make_client(config: Config, env: Mapping[str, str], cache: HttpCache | None, **options: Any) -> HttpClient:

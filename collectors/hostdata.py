@@ -11,7 +11,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from devmetrics.config import Config
+from devmetrics.errors import ConfigError
+
 GITLAB_BOT_NAME = re.compile(r"(?:project|group)_\w*_bot\w*")
+GITHUB_TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
+GITLAB_TOKEN_VARIABLES = ("GITLAB_TOKEN",)
+GITHUB_NAME = re.compile(r"[\w.-]+/[\w.-]+")
+GITLAB_PATH = re.compile(r"[\w.-]+(?:/[\w.-]+)+")
 
 
 def epoch(value: object) -> int | None:
@@ -77,3 +84,34 @@ def token_from(env: Mapping[str, str], names: tuple[str, ...]) -> tuple[str | No
 
 def environment() -> Mapping[str, str]:
     return os.environ
+
+
+def github_requested(config: Config, env: Mapping[str, str]) -> bool:
+    """GitHub is collected with a token in the environment or repositories named in `[github]`."""
+    return token_from(env, GITHUB_TOKEN_VARIABLES)[0] is not None or bool(config.github.orgs or config.github.repos)
+
+
+def gitlab_requested(config: Config, env: Mapping[str, str]) -> bool:
+    return token_from(env, GITLAB_TOKEN_VARIABLES)[0] is not None or bool(
+        config.gitlab.groups or config.gitlab.projects
+    )
+
+
+def any_host_requested(config: Config, env: Mapping[str, str]) -> bool:
+    """Whether the hosts stage has anything to do (decided without importing the HTTP client)."""
+    return github_requested(config, env) or gitlab_requested(config, env)
+
+
+def check_names(config: Config) -> None:
+    """Refuse configured repository names that are not `owner/name` (GitHub) or `group/.../name` (GitLab)."""
+    checks = (
+        ("github.repos", config.github.repos, GITHUB_NAME, '"owner/name"'),
+        ("gitlab.projects", config.gitlab.projects, GITLAB_PATH, '"group/name" (subgroups allowed)'),
+        ("github.orgs", config.github.orgs, re.compile(r"[\w.-]+"), "an organisation or user name"),
+        ("gitlab.groups", config.gitlab.groups, re.compile(r"[\w.-]+(?:/[\w.-]+)*"), "a group path"),
+    )
+    for key, names, pattern, shape in checks:
+        for name in names:
+            if not pattern.fullmatch(name):
+                where = config.origins.get(key, config.source)
+                raise ConfigError(f'{where}: {key}: "{name}" is not {shape}; correct it')

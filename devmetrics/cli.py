@@ -132,6 +132,9 @@ def scan(
     if overrides:
         config = replace(config, scan=replace(config.scan, **overrides))
     targets = [(path, "") for path in paths] or [(repo.path, repo.name) for repo in config.repos]
+    from devmetrics.collectors.hostdata import check_names
+
+    check_names(config)  # a malformed repository name is a configuration error, found before any work
     hosts_named = bool(config.github.orgs or config.github.repos or config.gitlab.groups or config.gitlab.projects)
     if not targets and not hosts_named:
         raise DevmetricsError(

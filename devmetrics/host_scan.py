@@ -67,12 +67,6 @@ class HostsRun:
     stats: dict[str, HttpStats]  # per host: what its client did
 
 
-def active_hosts(config: Config, env: Mapping[str, str] | None = None) -> list[str]:
-    """The hosts to collect from: those with a token in the environment or repositories configured."""
-    env = os.environ if env is None else env
-    return [name for name, collector in HOSTS.items() if collector.is_active(config, env)]
-
-
 def run(
     store: Store,
     scanned: Sequence[ScannedRepo],

@@ -166,11 +166,19 @@ def _run_code(
 
 def _run_hosts(store: Store, targets: list[tuple[str, str]], summary: ScanSummary, config: Config) -> None:
     """The hosts stage: pull requests of the targets on an active code host and of configured repositories."""
-    from devmetrics import host_scan
     from devmetrics.collectors import git, mirror
+    from devmetrics.collectors.hostdata import any_host_requested
 
-    if not host_scan.active_hosts(config):
+    if not any_host_requested(config, os.environ):
         return  # no token and no configured repository: nothing to do, and no network call
+    try:
+        from devmetrics import host_scan
+    except ModuleNotFoundError as error:
+        if error.name != "httpx":
+            raise
+        raise DevmetricsError(
+            "the hosts stage needs httpx: pip install 'devmetrics[hosts]' (or scan with --only history --only code)"
+        ) from error
     outcomes = {outcome.target: outcome for outcome in summary.outcomes}
     scanned: list[host_scan.ScannedRepo] = []
     for target, name in targets:

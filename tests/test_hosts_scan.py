@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.conftest import CloneOf
@@ -101,3 +102,38 @@ def test_without_token_or_host_config_the_stage_makes_no_request(
     assert done.returncode == 0, done.stderr
     assert fake.api.requests == []
     assert query(tmp_path / "devmetrics.db", "SELECT stage FROM scans ORDER BY id") == [("history",), ("code",)]
+
+
+def test_a_malformed_repository_name_is_a_configuration_error(tmp_path: Path) -> None:
+    (tmp_path / "devmetrics.toml").write_text('[github]\nrepos = ["acme/app", "just-a-name"]\n')
+    done = run_cli(["scan"], cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        'devmetrics: error: devmetrics.toml:2: github.repos: "just-a-name" is not "owner/name"; correct it'
+    )
+    assert not (tmp_path / "devmetrics.db").exists()
+
+
+def test_without_httpx_a_requested_hosts_stage_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from devmetrics.config import Config, GitHubConfig
+    from devmetrics.errors import DevmetricsError
+    from devmetrics.scan import scan
+    from devmetrics.store import Store
+
+    for name in [module for module in sys.modules if module.startswith(("httpx", "devmetrics.host_scan"))]:
+        monkeypatch.delitem(sys.modules, name)
+    for name in ("devmetrics.collectors.http", "devmetrics.collectors.github", "devmetrics.collectors.gitlab",
+                 "devmetrics.collectors.hosts"):  # fmt: skip
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.setitem(sys.modules, "httpx", None)  # as if the `hosts` extra were not installed
+    store = Store.open(tmp_path / "devmetrics.db")
+    try:
+        assert scan(store, [], Config(), stages=["hosts"], analyze=False).outcomes == []  # nothing asked: fine
+        with pytest.raises(DevmetricsError, match=r"the hosts stage needs httpx: pip install 'devmetrics\[hosts\]'"):
+            scan(store, [], Config(github=GitHubConfig(repos=("acme/app",))), stages=["hosts"], analyze=False)
+    finally:
+        store.close()
