@@ -312,3 +312,17 @@ def test_requests_style_ca_bundle_variables_are_honoured() -> None:
     assert ca_bundle_from({"CURL_CA_BUNDLE": "/etc/curl.pem"}) == "/etc/curl.pem"
     assert ca_bundle_from({"REQUESTS_CA_BUNDLE": "/etc/corp.pem", "SSL_CERT_FILE": "/etc/ssl.pem"}) is None
     assert ca_bundle_from({}) is None
+
+
+def test_a_proxy_from_the_environment_is_used(
+    host_server: HTTPServer, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = FakeApi(host_server).install()  # plays the proxy: it receives the request for the remote host
+    api.route(r"/x", lambda request, match: [{"via": request.environ.get("REQUEST_URI", "")}])
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", api.base_url)
+    client = HttpClient(
+        "http://api.github.example", auth_headers={}, token_env="GITHUB_TOKEN", clock=clock.time, sleep=clock.sleep
+    )
+    assert list(client.items("x")) == [{"via": "http://api.github.example/x"}]
