@@ -197,6 +197,11 @@ def _run_hosts(store: Store, targets: list[tuple[str, str]], summary: ScanSummar
             log.error("%s", error)
             continue
         scanned.append(host_scan.ScannedRepo(target, ref.host, ref.owner_name, ref))
+    for repo in scanned:  # --only hosts: every target is reported, on a code host or not
+        if repo.target not in outcomes:
+            name = repo.ref.name if repo.ref else mirror.display_name(repo.target)
+            outcome = outcomes[repo.target] = RepoOutcome(target=repo.target, name=name)
+            summary.outcomes.append(outcome)
     for result in host_scan.run(store, scanned, config, run_id=summary.run_id).outcomes:
         outcome = outcomes.get(result.local_target or "")
         if outcome is None:
