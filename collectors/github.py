@@ -124,17 +124,20 @@ def fetch_listed(client: HttpClient, owner_name: str, since: int | None) -> Iter
 
 
 def fetch_facts(client: HttpClient, owner_name: str, listed: PullRequest) -> PullRequestFacts:
-    """Everything about one pull request, from its own endpoints."""
+    """Everything about one pull request, from its own endpoints. A comment list the pull request counts
+    as empty (`review_comments`, `comments` of its own endpoint) is not asked for."""
     n = listed.number
     base = f"repos/{owner_name}"
     page = client.get(client.url(f"{base}/pulls/{n}"))
-    detail = pull_request(mapping(page.data if page else None), details=True) or listed
+    raw = mapping(page.data if page else None)
+    detail = pull_request(raw, details=True) or listed
     paged = {"per_page": PER_PAGE}
     reviews = tuple(r for r in (review(item) for item in client.items(f"{base}/pulls/{n}/reviews", paged)) if r)
-    comments = [c for c in (comment(item, "review") for item in client.items(f"{base}/pulls/{n}/comments", paged)) if c]
-    comments += [
-        c for c in (comment(item, "issue") for item in client.items(f"{base}/issues/{n}/comments", paged)) if c
-    ]
+    comments: list[ReviewComment] = []
+    for kind, count, path in (("review", "review_comments", "pulls"), ("issue", "comments", "issues")):
+        if number(raw.get(count)) != 0:  # unknown counts are read
+            items = client.items(f"{base}/{path}/{n}/comments", paged)
+            comments += [c for c in (comment(item, kind) for item in items) if c]
     events = tuple(e for e in (event(item) for item in client.items(f"{base}/issues/{n}/timeline", paged)) if e)
     shas = [sha for sha in (text(item.get("sha")) for item in client.items(f"{base}/pulls/{n}/commits", paged)) if sha]
     if detail.merge_sha and detail.merge_sha not in shas:

@@ -140,11 +140,10 @@ def test_listing_stops_at_the_watermark_minus_the_overlap(store: Store, host_ser
     assert {path.split("?")[0] for path in fake.api.requests} - {"/repos/acme/big/pulls"} == {
         "/repos/acme/big/pulls/5",
         "/repos/acme/big/pulls/5/reviews",
-        "/repos/acme/big/pulls/5/comments",
         "/repos/acme/big/issues/5/comments",
         "/repos/acme/big/issues/5/timeline",
         "/repos/acme/big/pulls/5/commits",
-    }
+    }  # no /pulls/5/comments: the pull request counts no review comments
 
 
 def test_a_missing_repository_is_recorded_and_the_others_finish(store: Store, github: FakeGitHub) -> None:
@@ -224,3 +223,16 @@ def test_a_scanned_clone_on_github_is_matched_to_its_repository(store: Store, gi
         ("github:acme/app", "/clones/app", 7)
     ]
     assert not any("team" in path for path in github.api.requests)
+
+
+def test_comment_lists_counted_empty_are_not_requested(store: Store, host_server: HTTPServer) -> None:
+    fake = FakeGitHub.start(host_server)
+    quiet = github_pull(1, BASE_TIME, comments=0)
+    quiet.issue_comments = []
+    fake.add("acme/quiet", [quiet, github_pull(2, BASE_TIME + 60)])
+    result = collect(store, fake, config_for("acme/quiet"))
+    paths = {path.split("?")[0] for path in fake.api.requests}
+    assert "/repos/acme/quiet/pulls/1/comments" not in paths and "/repos/acme/quiet/issues/1/comments" not in paths
+    assert {"/repos/acme/quiet/pulls/2/comments", "/repos/acme/quiet/issues/2/comments"} <= paths
+    assert result.stats["github"].requests == fake.minimum_requests("acme/quiet") - 2
+    assert query(store.path, "SELECT pr_number, count(*) FROM review_comments GROUP BY pr_number") == [(2, 2)]

@@ -129,7 +129,14 @@ def test_without_httpx_a_requested_hosts_stage_says_what_to_install(
     for name in ("devmetrics.collectors.http", "devmetrics.collectors.github", "devmetrics.collectors.gitlab",
                  "devmetrics.collectors.hosts"):  # fmt: skip
         monkeypatch.delitem(sys.modules, name, raising=False)
+    import devmetrics
+    from devmetrics import collectors
+
+    monkeypatch.delattr(devmetrics, "host_scan", raising=False)  # else `from devmetrics import host_scan` finds it
+    for name in ("http", "github", "gitlab", "hosts"):
+        monkeypatch.delattr(collectors, name, raising=False)
     monkeypatch.setitem(sys.modules, "httpx", None)  # as if the `hosts` extra were not installed
+    monkeypatch.setenv("GITHUB_API_URL", "http://127.0.0.1:9")  # should anything still try: never a real host
     store = Store.open(tmp_path / "devmetrics.db")
     try:
         assert scan(store, [], Config(), stages=["hosts"], analyze=False).outcomes == []  # nothing asked: fine
