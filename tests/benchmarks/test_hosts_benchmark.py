@@ -2,7 +2,7 @@
 
 Against a local fake GitHub of 2,000 pull requests with reviews, counted in requests, not seconds:
 - a first pass: requests made ÷ the minimum the fixture needs (list pages plus each pull request's
-  endpoint pages) — goal <= 1.05;
+  endpoint pages) — goal <= 1.05; below 1 because comment lists counted empty are skipped;
 - incremental passes with 0% and with 1% of the pull requests updated: requests with a body (304 answers
   counted separately) ÷ the first pass's requests — goal <= 0.05 each.
 Figures and goals are printed, not asserted.
