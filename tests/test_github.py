@@ -236,3 +236,31 @@ def test_comment_lists_counted_empty_are_not_requested(store: Store, host_server
     assert {"/repos/acme/quiet/pulls/2/comments", "/repos/acme/quiet/issues/2/comments"} <= paths
     assert result.stats["github"].requests == fake.minimum_requests("acme/quiet") - 2
     assert query(store.path, "SELECT pr_number, count(*) FROM review_comments GROUP BY pr_number") == [(2, 2)]
+
+
+def test_github_enterprise_api_and_server_urls(store: Store, host_server: HTTPServer) -> None:
+    fake = FakeGitHub.start(host_server, prefix="/api/v3")
+    fake.add("platform/api", [github_pull(1, BASE_TIME)])
+    env = {"GITHUB_API_URL": fake.api.base_url, "GITHUB_SERVER_URL": "https://GHE.example.com/", "GH_TOKEN": FAKE_TOKEN}
+    scanned = [
+        host_scan.ScannedRepo("/clones/api", "ghe.example.com", "platform/api", None),
+        host_scan.ScannedRepo("/clones/oss", "github.com", "octo/oss", None),  # not served by this API
+    ]
+    result = host_scan.run(store, scanned, Config(), run_id="t", env=env)
+    assert [(o.target, o.status, o.pull_requests) for o in result.outcomes] == [("github:platform/api", "ok", 1)]
+    assert all(path.startswith("/api/v3/repos/platform/api/") for path in fake.api.requests)
+    assert query(store.path, "SELECT identity FROM repos") == [("ghe.example.com/platform/api",)]
+
+
+def test_a_401_names_the_variable_the_token_came_from(store: Store, host_server: HTTPServer) -> None:
+    fake = FakeGitHub.start(host_server, token="the-right-one")
+    fake.add("acme/app", [github_pull(1, BASE_TIME)])
+    env = {"GITHUB_API_URL": fake.api.base_url, "GH_TOKEN": FAKE_TOKEN}
+    result = host_scan.run(store, [], config_for("acme/app"), run_id="t", env=env)
+    assert result.outcomes[0].reason.endswith("401 Unauthorized (Bad credentials); check GH_TOKEN")
+    without = host_scan.run(store, [], config_for("acme/app"), run_id="t", env={"GITHUB_API_URL": fake.api.base_url})
+    assert without.outcomes[0].reason.endswith(
+        "401 Unauthorized (Bad credentials); set GITHUB_TOKEN in the environment"
+    )
+    for path in store.path.parent.glob("devmetrics.db*"):
+        assert FAKE_TOKEN.encode() not in path.read_bytes()
