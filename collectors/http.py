@@ -175,8 +175,7 @@ class HttpClient:
         self.jitter = jitter
         self.stats = HttpStats()
         self.governor = Governor(clock, sleep, self.stats)
-        origin = urlsplit(self.base_url)
-        self._origin = (origin.scheme, origin.netloc)
+        self._origin = _origin(self.base_url)
         self._client = httpx.Client(
             headers={"User-Agent": f"devmetrics/{__version__}", **(headers or {}), **auth_headers},
             timeout=httpx.Timeout(timeout),
@@ -199,7 +198,8 @@ class HttpClient:
         url: str | None = self.url(path, params)
         while url is not None:
             page = self.get(url)
-            assert page is not None
+            if page is None:  # only a missing_ok GET answers None
+                return
             yield page
             url = page.next_url
 
@@ -232,8 +232,7 @@ class HttpClient:
     # --- internals ------------------------------------------------------------------------------
 
     def _check_origin(self, url: str) -> None:
-        parts = urlsplit(url)
-        if (parts.scheme, parts.netloc) != self._origin:  # never send the token to another host
+        if _origin(url) != self._origin:  # never send the token to another host
             raise DevmetricsError(f"{shown(url)}: not under {shown(self.base_url)}; refusing to follow it")
 
     def _next(self, url: str, link: str | None) -> str | None:
@@ -328,6 +327,17 @@ class HttpClient:
         if status == 403:
             return DevmetricsError(f"{shown(url)}: 403 Forbidden{detail}; check that {self.token_env} may read it")
         return DevmetricsError(f"{shown(url)}: HTTP {status} {response.reason_phrase}{detail}; check the request")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port filled in: `https://h` equals `https://h:443`."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or {"https": 443, "http": 80}.get(scheme)
 
 
 def _verify(ca_bundle: str | None) -> ssl.SSLContext | bool:
