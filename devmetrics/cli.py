@@ -113,7 +113,8 @@ def scan(
 ) -> int:
     """Mine repositories (paths or URLs) into the database, then recompute metrics.
 
-    With no PATH, scans the [[repos]] of the configuration. A second scan reads only new commits.
+    With no PATH, scans the [[repos]] of the configuration and the repositories named in [github] and
+    [gitlab]. A second scan reads only new commits and pull requests updated since.
     Exit status 1 when any repository failed (the others are still scanned).
     """
     from dataclasses import replace
@@ -131,7 +132,11 @@ def scan(
     if overrides:
         config = replace(config, scan=replace(config.scan, **overrides))
     targets = [(path, "") for path in paths] or [(repo.path, repo.name) for repo in config.repos]
-    if not targets:
+    from devmetrics.collectors.hostdata import check_names
+
+    check_names(config)  # a malformed repository name is a configuration error, found before any work
+    hosts_named = bool(config.github.orgs or config.github.repos or config.gitlab.groups or config.gitlab.projects)
+    if not targets and not hosts_named:
         raise DevmetricsError(
             "name a repository to scan: devmetrics scan PATH (or list [[repos]] in devmetrics.toml)",
             exit_code=EXIT_USAGE,
@@ -201,6 +206,8 @@ def _print_summary(summary: ScanSummary, db_path: Path, *, quiet: bool) -> None:
         parts = []
         if outcome.reachable or outcome.commits_added:
             parts.append(f"{outcome.commits_added} new commits, {outcome.reachable} reachable")
+        if outcome.hosts is not None and outcome.hosts.status == "ok":
+            parts.append(f"{outcome.hosts.pull_requests} pull requests new or updated")
         if outcome.code is not None:
             code = outcome.code
             parts.append(

@@ -349,6 +349,41 @@ class HooksConfig:
     )
 
 
+@dataclass(frozen=True)
+class GitHubConfig:
+    api_url: str = setting(
+        "https://api.github.com",
+        "REST API root (GitHub Enterprise: https://HOST/api/v3); GITHUB_API_URL in the environment wins",
+        nonempty=True,
+    )
+    server_url: str = setting(
+        "https://github.com",
+        "web address whose clones are collected from api_url; GITHUB_SERVER_URL in the environment wins",
+        nonempty=True,
+    )
+    orgs: tuple[str, ...] = setting((), "organisations or users whose repositories are all collected")
+    repos: tuple[str, ...] = setting((), 'repositories collected, "owner/name", whether cloned or not')
+
+
+@dataclass(frozen=True)
+class GitLabConfig:
+    url: str = setting("https://gitlab.com", "GitLab address (self-managed: https://HOST)", nonempty=True)
+    groups: tuple[str, ...] = setting((), "groups (full paths) whose projects, subgroups included, are collected")
+    projects: tuple[str, ...] = setting((), 'projects collected, "group/name", whether cloned or not')
+
+
+@dataclass(frozen=True)
+class HostsConfig:
+    overlap_minutes: int = setting(
+        60, "an incremental pass re-reads pull requests updated this long before the stored watermark", minimum=0
+    )
+    concurrency: int = setting(4, "pull requests whose details are fetched at the same time", minimum=1, maximum=16)
+    timeout_seconds: int = setting(30, "timeout of every HTTP request", minimum=1, maximum=600)
+    retries: int = setting(
+        5, "attempts of one request after server errors, timeouts, dropped connections or rate limits", minimum=1
+    )
+
+
 def _no_origins() -> Mapping[str, str]:
     return MappingProxyType({})
 
@@ -400,6 +435,15 @@ class Config:
     )
     hooks: HooksConfig = field(
         default_factory=HooksConfig, metadata={DOC: "pre-commit hooks and the CI gate (`devmetrics ci-gate`)"}
+    )
+    github: GitHubConfig = field(
+        default_factory=GitHubConfig, metadata={DOC: "GitHub pull requests (`scan` stage hosts); token: GITHUB_TOKEN"}
+    )
+    gitlab: GitLabConfig = field(
+        default_factory=GitLabConfig, metadata={DOC: "GitLab merge requests (`scan` stage hosts); token: GITLAB_TOKEN"}
+    )
+    hosts: HostsConfig = field(
+        default_factory=HostsConfig, metadata={DOC: "how code hosts are read: overlap, concurrency, retries"}
     )
 
 

@@ -30,10 +30,11 @@ from devmetrics.store import Store
 if TYPE_CHECKING:
     from devmetrics.analyzers.code.stage import CodeOutcome
     from devmetrics.collectors.git import ChunkTask, HistoryOptions
+    from devmetrics.host_scan import HostOutcome
 
 log = logging.getLogger("devmetrics.scan")
 STAGES = ("history", "code", "hosts")
-AVAILABLE_STAGES = ("history", "code")
+AVAILABLE_STAGES = ("history", "code", "hosts")
 FAULT_ENV = "DEVMETRICS_FAULT"  # test-only fault injection, e.g. "chunk-committed:2"
 
 
@@ -50,6 +51,7 @@ class RepoOutcome:
     seconds: float = 0.0
     local_path: str = ""  # the repository read: the target itself, or the mirror of a URL
     code: CodeOutcome | None = None  # the code stage's counts, when it ran
+    hosts: HostOutcome | None = None  # the hosts stage's counts, when it collected this repository
 
 
 @dataclass
@@ -121,6 +123,8 @@ def scan(
         _run_chunks(store, plans, options, config, progress, executor)
     if "code" in wanted:
         _run_code(store, targets, summary, config, progress, executor)
+    if "hosts" in wanted:
+        _run_hosts(store, targets, summary, config)
     if analyze:
         summary.metric_rows = analyze_all(store, config)
     summary.seconds = time.monotonic() - started
@@ -158,6 +162,56 @@ def _run_code(
         outcome.seconds += result.seconds
         if result.status == "failed" or outcome.target in code_only:
             outcome.status, outcome.reason = result.status, result.reason
+
+
+def _run_hosts(store: Store, targets: list[tuple[str, str]], summary: ScanSummary, config: Config) -> None:
+    """The hosts stage: pull requests of the targets on an active code host and of configured repositories."""
+    from devmetrics.collectors import git, mirror
+    from devmetrics.collectors.hostdata import any_host_requested
+
+    if not any_host_requested(config, os.environ):
+        return  # no token and no configured repository: nothing to do, and no network call
+    try:
+        from devmetrics import host_scan
+    except ModuleNotFoundError as error:
+        if error.name != "httpx":
+            raise
+        raise DevmetricsError(
+            "the hosts stage needs httpx: pip install 'devmetrics[hosts]' (or scan with --only history --only code)"
+        ) from error
+    outcomes = {outcome.target: outcome for outcome in summary.outcomes}
+    scanned: list[host_scan.ScannedRepo] = []
+    for target, name in targets:
+        outcome = outcomes.get(target)
+        if outcome is not None and outcome.status == "failed":
+            continue
+        if mirror.is_url(target):
+            host, owner_name, _ = git.parse_remote(target)
+            scanned.append(host_scan.ScannedRepo(target, host, owner_name, None))
+            continue
+        try:
+            ref = git.inspect_repository(target, name=name)
+        except DevmetricsError as error:  # only with --only hosts: the history stage reports it otherwise
+            outcome = outcomes[target] = RepoOutcome(target=target, name=name, status="failed", reason=str(error))
+            summary.outcomes.append(outcome)
+            log.error("%s", error)
+            continue
+        scanned.append(host_scan.ScannedRepo(target, ref.host, ref.owner_name, ref))
+    for repo in scanned:  # --only hosts: every target is reported, on a code host or not
+        if repo.target not in outcomes:
+            name = repo.ref.name if repo.ref else mirror.display_name(repo.target)
+            outcome = outcomes[repo.target] = RepoOutcome(target=repo.target, name=name)
+            summary.outcomes.append(outcome)
+    for result in host_scan.run(store, scanned, config, run_id=summary.run_id).outcomes:
+        outcome = outcomes.get(result.local_target or "")
+        if outcome is None:
+            outcome = RepoOutcome(target=result.target, name=result.name)
+            summary.outcomes.append(outcome)
+        outcome.hosts = result
+        outcome.name = outcome.name or result.name
+        outcome.seconds += result.seconds
+        if result.status == "failed":
+            outcome.status, outcome.reason = "failed", result.reason
 
 
 def _plan(

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from tests.repo_builder import (
     CommitSpec,
@@ -25,6 +26,7 @@ from tests.repo_builder import (
 )
 
 HISTORY_COMMITS = 300
+HOST_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN", "GITHUB_API_URL", "GITHUB_SERVER_URL")
 HISTORY_SEED = 7
 
 CloneOf = Callable[[Path], Path]
@@ -42,6 +44,8 @@ def _deterministic_git_environment() -> Iterator[None]:
         for key, value in env.items():
             if key.startswith("GIT_"):
                 mp.setenv(key, value)
+        for key in HOST_VARIABLES:  # code-host tests set their own; no test may reach a real host
+            mp.delenv(key, raising=False)
         yield
 
 
@@ -94,3 +98,13 @@ def clone_of(tmp_path: Path) -> CloneOf:
         return target
 
     return clone
+
+
+@pytest.fixture
+def host_server() -> Iterator[HTTPServer]:
+    """A local HTTP server on 127.0.0.1 for fake code-host APIs; threaded, so it keeps connections alive."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()

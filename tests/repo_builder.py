@@ -88,6 +88,8 @@ def git_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     """Environment for git with no user/system config, a fixed identity and fixed dates."""
     source = os.environ if base is None else base
     env = {k: v for k, v in source.items() if not k.startswith("GIT_") or k.startswith(_KEEP_GIT_VARS)}
+    for key in ("GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN", "GITHUB_API_URL", "GITHUB_SERVER_URL"):
+        env.pop(key, None)  # no test reaches a real code host; host tests pass their own
     name, email = str(FIXED_PERSON.name), str(FIXED_PERSON.email)
     env.update(
         GIT_CONFIG_NOSYSTEM="1",
