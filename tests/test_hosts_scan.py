@@ -144,3 +144,28 @@ def test_without_httpx_a_requested_hosts_stage_says_what_to_install(
             scan(store, [], Config(github=GitHubConfig(repos=("acme/app",))), stages=["hosts"], analyze=False)
     finally:
         store.close()
+
+
+def test_collected_pull_requests_become_review_metrics(
+    tmp_path: Path, host_server: HTTPServer, clone_of: CloneOf, small_repo: Path
+) -> None:
+    """The collector's rows are what the review analyzer reads: three merged, approved pull requests."""
+    fake = FakeGitHub.start(host_server)
+    fake.add("acme/app", [github_pull(n, BASE_TIME + 60 * n) for n in range(1, 4)])
+    repo = app_clone(clone_of, small_repo)
+    (tmp_path / "devmetrics.toml").write_text("[privacy]\nmin_group_size = 1\n")
+    env = {"GITHUB_API_URL": fake.api.base_url, "GITHUB_TOKEN": FAKE_TOKEN}
+    done = run_cli(["scan", str(repo)], cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    db = tmp_path / "devmetrics.db"
+    window = dict(
+        query(
+            db,
+            "SELECT metric, value FROM metric_values WHERE scope_kind = 'repo' AND period_length = 'window' "
+            "AND metric IN ('reviews.merged_prs', 'reviews.coverage', 'reviews.unreviewed_merge_rate')",
+        )
+    )
+    assert window == {"reviews.merged_prs": 3, "reviews.coverage": 1.0, "reviews.unreviewed_merge_rate": 0.0}
+    answer = run_cli(["reviews", "--json"], cwd=tmp_path)
+    assert answer.returncode == 0, answer.stderr
+    assert FAKE_TOKEN not in answer.stdout
