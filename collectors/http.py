@@ -134,9 +134,10 @@ class Governor:
         reset = _header_int(headers, "x-ratelimit-reset", "ratelimit-reset")
         if remaining == 0 and reset is not None:
             return max(0.0, float(reset) - self.clock())
-        if response.status_code == 429 or remaining is None or "rate limit" in _message(response).lower():
+        said = _message(response).lower()
+        if response.status_code == 429 or "rate limit" in said or (remaining is None and not said):
             return RATE_LIMIT_BACKOFF * 2.0**backoffs  # e.g. a secondary limit that names no wait
-        return None  # a 403 with quota left that is not about limits: a permission problem
+        return None  # a 403 that says something else than limits (or has quota left): a permission problem
 
 
 def _header_int(headers: httpx.Headers, *names: str) -> int | None:
@@ -229,6 +230,15 @@ class HttpClient:
             self.cache.put(url, CachedResponse(etag, modified, link, body))
         return Page(url, data, self._next(url, link), False)
 
+    def send(self, method: str, url: str, payload: Mapping[str, Any]) -> Any:
+        """One write (POST, PATCH) with a JSON body; its answer's JSON. Retried on rate limits and server
+        errors like a GET, but never after a timeout or a dropped connection: the write may have landed."""
+        self._check_origin(url)
+        response = self._send(url, None, missing_ok=False, method=method, payload=payload)
+        if response is None:  # only a missing_ok request answers None
+            raise DevmetricsError(f"{shown(url)}: no answer")
+        return self._parse(url, response.content) if response.content else None
+
     # --- internals ------------------------------------------------------------------------------
 
     def _check_origin(self, url: str) -> None:
@@ -250,7 +260,15 @@ class HttpClient:
                 f"{getattr(error, 'pos', '?')}); check the API address (a proxy or login page may answer instead)"
             ) from None
 
-    def _send(self, url: str, cached: CachedResponse | None, *, missing_ok: bool) -> httpx.Response | None:
+    def _send(
+        self,
+        url: str,
+        cached: CachedResponse | None,
+        *,
+        missing_ok: bool,
+        method: str = "GET",
+        payload: Mapping[str, Any] | None = None,
+    ) -> httpx.Response | None:
         request_headers: dict[str, str] = {}
         if cached is not None and cached.etag:
             request_headers["If-None-Match"] = cached.etag
@@ -266,9 +284,11 @@ class HttpClient:
             with self.governor.lock:
                 self.stats.requests += 1
             try:
-                response = self._client.get(url, headers=request_headers)
+                response = self._client.request(method, url, headers=request_headers, json=payload)
             except httpx.TimeoutException:
                 last = "timed out"
+                if method != "GET":
+                    raise DevmetricsError(f"{shown(url)}: {method} {last}; run it again (it may have landed)") from None
             except httpx.TransportError as error:
                 if "CERTIFICATE_VERIFY_FAILED" in str(error):
                     raise DevmetricsError(
@@ -276,6 +296,8 @@ class HttpClient:
                         "REQUESTS_CA_BUNDLE) to a CA bundle that contains its issuer"
                     ) from None
                 last = f"connection failed ({type(error).__name__})"
+                if method != "GET":
+                    raise DevmetricsError(f"{shown(url)}: {method} {last}; run it again (it may have landed)") from None
             else:
                 self.governor.note(response.headers)
                 status = response.status_code
@@ -313,20 +335,28 @@ class HttpClient:
             "(or raise hosts.retries / hosts.timeout_seconds)"
         )
 
-    def _refused(self, url: str, response: httpx.Response) -> DevmetricsError:
+    def _refused(self, url: str, response: httpx.Response) -> RefusedError:
         status = response.status_code
         said = _message(response)
         detail = f" ({said})" if said else ""
         if status == 401:
             what = f"check {self.token_env}" if self.has_token else f"set {self.token_env} in the environment"
-            return DevmetricsError(f"{shown(url)}: 401 Unauthorized{detail}; {what}")
+            return RefusedError(status, f"{shown(url)}: 401 Unauthorized{detail}; {what}")
         if status == 404:
-            return DevmetricsError(
-                f"{shown(url)}: 404 Not Found; check the repository name and that {self.token_env} may read it"
+            return RefusedError(
+                status, f"{shown(url)}: 404 Not Found; check the repository name and that {self.token_env} may read it"
             )
         if status == 403:
-            return DevmetricsError(f"{shown(url)}: 403 Forbidden{detail}; check that {self.token_env} may read it")
-        return DevmetricsError(f"{shown(url)}: HTTP {status} {response.reason_phrase}{detail}; check the request")
+            return RefusedError(status, f"{shown(url)}: 403 Forbidden{detail}; check that {self.token_env} may read it")
+        return RefusedError(status, f"{shown(url)}: HTTP {status} {response.reason_phrase}{detail}; check the request")
+
+
+class RefusedError(DevmetricsError):
+    """The host refused a request (4xx other than rate limits); `status` lets a caller tell 403 from 404."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

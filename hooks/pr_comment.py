@@ -1,7 +1,8 @@
 """Posting the CI gate's summary as ONE pull-request comment on GitHub, updated on every run.
 
-Kept small and on its own so that it can later go through the shared HTTP layer. The earlier comment is found
-by the hidden marker the Markdown starts with, then PATCHed; without one a new comment is POSTed. The token
+Through the code hosts' HTTP layer (`devmetrics.collectors.http`: timeouts, proxies and CA bundles from the
+environment, rate limits, retries, errors without the token). The earlier comment is found by the hidden
+marker the Markdown starts with, then PATCHed; without one a new comment is POSTed. The token
 comes only from `GITHUB_TOKEN` or `GH_TOKEN` and is never printed; the API base from `GITHUB_API_URL`
 (default https://api.github.com); repository and pull request number from `GITHUB_REPOSITORY` and the event
 file `GITHUB_EVENT_PATH`. A fork's pull request gets a read-only token: when the event's head repository
@@ -14,14 +15,18 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from devmetrics.errors import EXIT_USAGE, DevmetricsError
 
+if TYPE_CHECKING:
+    from devmetrics.collectors.http import HttpClient
+
 DEFAULT_API = "https://api.github.com"
 PER_PAGE = 100
-MAX_PAGES = 30
+MAX_COMMENTS = 3000  # a pull request with more comments than this gets a new one
 TIMEOUT_SECONDS = 20.0
+ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -88,63 +93,45 @@ def post_or_update(body: str, marker: str, environ: Mapping[str, str]) -> Outcom
     if where.fork:
         return Outcome("skipped", f"PR comment skipped: #{where.number} comes from a fork, whose token is read-only")
     token = token_of(environ)
-    import httpx
+    from devmetrics.collectors.http import HttpClient, RefusedError, ca_bundle_from
 
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "Accept": "application/vnd.github+json",
-        "X-GitHub-Api-Version": "2022-11-28",
-        "User-Agent": "devmetrics-ci-gate",
-    }
-    timeout = httpx.Timeout(TIMEOUT_SECONDS, connect=10.0)
-    issue = f"{where.api}/repos/{where.repository}/issues"
+    client = HttpClient(
+        where.api,
+        auth_headers={"Authorization": f"Bearer {token}"},
+        token_env="GITHUB_TOKEN" if environ.get("GITHUB_TOKEN", "").strip() else "GH_TOKEN",
+        headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"},
+        timeout=TIMEOUT_SECONDS,
+        attempts=ATTEMPTS,
+        ca_bundle=ca_bundle_from(environ),
+    )
+    issue = f"repos/{where.repository}/issues"
     try:
-        with httpx.Client(headers=headers, timeout=timeout, trust_env=True, follow_redirects=False) as client:
-            existing = _find(client, f"{issue}/{where.number}/comments", marker)
-            if existing is None:
-                response = client.post(f"{issue}/{where.number}/comments", json={"body": body})
-                action = "created"
-            else:
-                response = client.patch(f"{issue}/comments/{existing}", json={"body": body})
-                action = "updated"
-    except _Forbidden:
-        return Outcome("skipped", f"PR comment skipped: GitHub answered 403 for #{where.number} (a read-only token?)")
-    except httpx.HTTPError as error:
-        raise DevmetricsError(f"PR comment on {where.repository}#{where.number}: {type(error).__name__}") from None
-    if response.status_code == 403:
-        return Outcome("skipped", f"PR comment skipped: GitHub answered 403 for #{where.number} (a read-only token?)")
-    if response.status_code >= 400:
+        existing = _find(client, f"{issue}/{where.number}/comments", marker)
+        if existing is None:
+            client.send("POST", client.url(f"{issue}/{where.number}/comments"), {"body": body})
+            action = "created"
+        else:
+            client.send("PATCH", client.url(f"{issue}/comments/{existing}"), {"body": body})
+            action = "updated"
+    except RefusedError as error:
+        if error.status == 403:
+            return Outcome(
+                "skipped", f"PR comment skipped: GitHub answered 403 for #{where.number} (a read-only token?)"
+            )
         raise DevmetricsError(
-            f"PR comment on {where.repository}#{where.number}: GitHub answered {response.status_code}; "
-            "check that the workflow grants `pull-requests: write`"
-        )
+            f"PR comment on {where.repository}#{where.number}: {error}; check that the workflow grants "
+            "`pull-requests: write`"
+        ) from None
+    finally:
+        client.close()
     return Outcome(action, f"PR comment {action} on {where.repository}#{where.number}")
 
 
-class _Forbidden(Exception):
-    pass
-
-
-def _find(client: Any, url: str, marker: str) -> int | None:
+def _find(client: HttpClient, path: str, marker: str) -> int | None:
     """The id of the first comment whose body holds `marker`, paging through the pull request's comments."""
-    for page in range(1, MAX_PAGES + 1):
-        response = client.get(url, params={"per_page": PER_PAGE, "page": page})
-        if response.status_code == 403:
-            raise _Forbidden
-        if response.status_code >= 400:
-            raise DevmetricsError(
-                f"listing the comments of {url.rsplit('/repos/', 1)[-1]}: GitHub answered {response.status_code}"
-            )
-        comments = response.json()
-        if not isinstance(comments, list):
+    for number, comment in enumerate(client.items(path, {"per_page": PER_PAGE})):
+        if number >= MAX_COMMENTS:
             return None
-        for comment in comments:
-            if (
-                isinstance(comment, dict)
-                and marker in str(comment.get("body", ""))
-                and isinstance(comment.get("id"), int)
-            ):
-                return int(comment["id"])
-        if len(comments) < PER_PAGE:
-            return None
+        if marker in str(comment.get("body", "")) and isinstance(comment.get("id"), int):
+            return int(comment["id"])
     return None
