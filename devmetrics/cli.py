@@ -511,6 +511,25 @@ def throughput(
     return EXIT_OK
 
 
+@cli.command()
+@DB_OPTION
+@JSON_OPTION
+@click.pass_obj
+def targets(app: AppContext, db: Path | None, as_json: bool) -> int:
+    """Progress towards the goals of [targets]: current value with its interval, baseline, progress, trend
+    per week, projected date and status (met, on track, off track, no trend, insufficient data)."""
+    from devmetrics.analyzers import targets as model
+    from devmetrics.store import Store
+
+    store = Store.open(app.db_path(db), create=False)
+    try:
+        answer = model.report(store, app.config)
+    finally:
+        store.close()
+    _print_answer(answer, as_json, model.render_text(answer))
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run a command and turn every outcome into an exit code (DESIGN §6)."""
     try:
