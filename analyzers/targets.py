@@ -15,6 +15,7 @@ The multiplier is one `window` row per scan; its series over time is each period
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -193,10 +194,10 @@ def is_met(current: float, goal: float, direction: str) -> bool:
     return current >= goal if direction == "higher" else current <= goal
 
 
-def progress_of(current: float, baseline: float | None, goal: float) -> float | None:
+def progress_of(current: float, baseline: float | None, goal: float, direction: str) -> float | None:
     """Share of the way from baseline to goal (1.0 = reached; above 1 beyond it, below 0 backwards);
-    undefined when there is no baseline or it equals the goal."""
-    if baseline is None or goal == baseline:
+    undefined without a baseline, or when the baseline already met the goal (equal to it, or beyond)."""
+    if baseline is None or is_met(baseline, goal, direction):
         return None
     return (current - baseline) / (goal - baseline)
 
@@ -268,12 +269,12 @@ def _judge(target: Target) -> Target:
         return _with(
             target, status=INSUFFICIENT, reason=f"{goal.metric} has no better direction: set direction in {goal.key}"
         )
-    progress = progress_of(current.value, target.baseline, goal.goal)
+    progress = progress_of(current.value, target.baseline, goal.goal, direction)
     note = ""
     if target.baseline is None:
         note = "; no baseline value, so no progress"
     elif progress is None:
-        note = "; the baseline equals the goal, so progress is undefined"
+        note = "; the baseline already met the goal, so progress is undefined"
     if is_met(current.value, goal.goal, direction):
         return _with(target, progress=progress, status=MET, reason=f"current value reached the goal{note}")
     if target.trend is None:
@@ -349,19 +350,23 @@ def _multiplier(
     base = [row for row in rates if row.period_length == "baseline"]
     if not base or not base[-1].value:
         return (windows[-1] if windows else None), (), None, None
-    rate = base[-1].value
-    series = tuple(
+    series = ratio_series(_series(rates, length), base[-1].value)
+    return (windows[-1] if windows else None), series, 1.0, base[-1].period_start
+
+
+def ratio_series(rates: Sequence[Value], baseline_rate: float) -> tuple[Value, ...]:
+    """Each period's throughput ÷ the baseline's: the multiplier over time (the dashboards draw it too)."""
+    return tuple(
         Value(
             row.period_start,
             row.period_length,
-            row.value / rate,
-            None if row.low is None else row.low / rate,
-            None if row.high is None else row.high / rate,
+            row.value / baseline_rate,
+            None if row.low is None else row.low / baseline_rate,
+            None if row.high is None else row.high / baseline_rate,
             row.n,
         )
-        for row in _series(rates, length)
+        for row in rates
     )
-    return (windows[-1] if windows else None), series, 1.0, base[-1].period_start
 
 
 def _iso(text: Any) -> date | None:

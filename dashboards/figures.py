@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import html
 import math
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
@@ -138,3 +140,159 @@ def _compact(value: float | None) -> float | int | None:
 
 def _plotly_json(figure: Any) -> dict[str, Any]:
     return dict(figure.to_plotly_json())
+
+
+# --- figures of several series: cohorts, bands, goals -----------------------------------------------------
+
+PALETTE = ("#2563eb", "#db2777", "#059669", "#d97706", "#7c3aed", "#0891b2")
+BAND_ALPHA = 0.2  # opacity of an interval band
+
+
+@dataclass(frozen=True)
+class Line:
+    """One series of a time chart: (day, value, low, high) points; a band is drawn where low/high exist."""
+
+    name: str
+    points: Sequence[tuple[date, float | None, float | None, float | None]]
+    colour: str = COLOUR
+    dash: str = "solid"
+    markers: bool = True
+
+
+@dataclass(frozen=True)
+class Level:
+    """A horizontal reference: a goal, the baseline's 1.0, or a window figure with its interval."""
+
+    name: str
+    value: float
+    start: date
+    end: date
+    colour: str = "#6b7280"
+    low: float | None = None
+    high: float | None = None
+
+
+def time_figure_json(
+    title: str, unit: str, lines: Sequence[Line], *, levels: Sequence[Level] = (), percent: bool = False
+) -> Markup:
+    """Lines over time with their 95% bands, optional reference levels, a range selector and slider."""
+    traces: list[Any] = []
+    for line in lines:
+        traces += [*_band(line), _line(line, percent)]
+    for level in levels:
+        traces += _level(level, percent)
+    days = [point[0] for line in lines for point in line.points] + [d for lv in levels for d in (lv.start, lv.end)]
+    figure = go.Figure(data=traces)
+    figure.update_layout(**_layout(title, unit, percent), xaxis=_date_axis(days), showlegend=len(traces) > 1)
+    return script_json(_plotly_json(figure), encoder=PlotlyJSONEncoder)
+
+
+def scatter_figure_json(title: str, x_title: str, y_title: str, points: Sequence[tuple[float, float, str]]) -> Markup:
+    """A scatter of labelled points (hotspots: commits × complexity); labels are shown on hover, as text."""
+    figure = go.Figure(
+        data=[
+            go.Scatter(
+                x=[_compact(x) for x, _, _ in points],
+                y=[_compact(y) for _, y, _ in points],
+                text=[plotly_text(label) for _, _, label in points],
+                mode="markers",
+                marker={"color": COLOUR, "size": 9, "opacity": 0.75},
+                hovertemplate="%{text}<br>" + plotly_text(x_title) + ": %{x}<br>" + plotly_text(y_title)
+                + ": %{y}<extra></extra>",
+            )
+        ]
+    )  # fmt: skip
+    layout = _layout(title, y_title, False)
+    layout["xaxis"] = {"title": {"text": plotly_text(x_title)}, "gridcolor": GRID, "rangemode": "tozero"}
+    figure.update_layout(**layout, showlegend=False)
+    return script_json(_plotly_json(figure), encoder=PlotlyJSONEncoder)
+
+
+def _layout(title: str, unit: str, percent: bool) -> dict[str, Any]:
+    return {
+        "template": "none",
+        "height": 360,
+        "margin": {"l": 56, "r": 16, "t": 56, "b": 8},
+        "font": {"family": FONT, "size": 12, "color": "#1f2937"},
+        "title": {"text": plotly_text(title), "x": 0, "xanchor": "left", "y": 0.97, "font": {"size": 15}},
+        "hovermode": "closest",
+        "legend": {"orientation": "h", "y": -0.35},
+        "yaxis": {
+            "title": {"text": plotly_text(unit)},
+            "gridcolor": GRID,
+            "fixedrange": True,
+            "zeroline": False,
+            "tickformat": ".0%" if percent else None,
+        },
+    }
+
+
+def _date_axis(days: Sequence[date]) -> dict[str, Any]:
+    axis = _time_axis(Series("", ("", ""), ()))
+    if days:
+        first, last = min(days), max(days)
+        start = min(first, last - timedelta(weeks=MIN_SHOWN_WEEKS - 1)) - timedelta(days=4)
+        axis["range"] = [start.isoformat(), (last + timedelta(days=11)).isoformat()]
+    return axis
+
+
+def _hover(name: str, percent: bool) -> str:
+    value = "%{y:.1%}" if percent else "%{y:,.4~g}"
+    return f"{plotly_text(name)}<br>%{{x|%Y-%m-%d}}: {value}<extra></extra>"
+
+
+def _line(line: Line, percent: bool) -> Any:
+    return go.Scatter(
+        x=[point[0].isoformat() for point in line.points],
+        y=[_compact(point[1]) for point in line.points],
+        name=plotly_text(line.name),
+        mode="lines+markers" if line.markers else "lines",
+        line={"color": line.colour, "width": 2, "dash": line.dash},
+        marker={"size": 5},
+        hovertemplate=_hover(line.name, percent),
+        connectgaps=False,
+    )
+
+
+def _band(line: Line) -> list[Any]:
+    """The interval as a filled area between an invisible upper line and the lower one."""
+    banded = [point for point in line.points if point[2] is not None and point[3] is not None]
+    if not banded:
+        return []
+    x = [point[0].isoformat() for point in banded]
+    common: dict[str, Any] = {"x": x, "mode": "lines", "line": {"width": 0}, "hoverinfo": "skip", "showlegend": False}
+    upper = go.Scatter(y=[_compact(point[3]) for point in banded], **common)
+    lower = go.Scatter(
+        y=[_compact(point[2]) for point in banded],
+        fill="tonexty",
+        fillcolor=_rgba(line.colour, BAND_ALPHA),
+        name=plotly_text(f"{line.name}: 95% interval"),
+        **common,
+    )
+    return [upper, lower]
+
+
+def _level(level: Level, percent: bool) -> list[Any]:
+    x = [level.start.isoformat(), level.end.isoformat()]
+    traces: list[Any] = []
+    if level.low is not None and level.high is not None:
+        traces += _band(
+            Line(level.name, [(level.start, level.value, level.low, level.high), (level.end, level.value, level.low,
+                                                                                   level.high)], level.colour)
+        )  # fmt: skip
+    traces.append(
+        go.Scatter(
+            x=x,
+            y=[_compact(level.value)] * 2,
+            name=plotly_text(level.name),
+            mode="lines",
+            line={"color": level.colour, "width": 2, "dash": "dash"},
+            hovertemplate=_hover(level.name, percent),
+        )
+    )
+    return traces
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"

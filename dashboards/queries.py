@@ -127,7 +127,7 @@ def load_report_data(store: Store) -> ReportData:
     """Read everything the report shows, in four queries."""
     metrics = _metric_definitions(store)
     return ReportData(
-        repos=_repos(store),
+        repos=read_repos(store),
         metrics=metrics,
         series=_weekly_series(store, {metric.name for metric in metrics}),
         failures=tuple(Failure(*row) for row in store.failed_targets()),
@@ -143,7 +143,7 @@ def weeks_before(week: date, weeks: int) -> date:
     return week - timedelta(weeks=weeks - 1)
 
 
-def _repos(store: Store) -> tuple[Repo, ...]:
+def read_repos(store: Store) -> tuple[Repo, ...]:
     cursor = store.db.execute(
         "SELECT identity, name, path, remote_url, is_shallow, is_bare, data_through FROM repos "
         "ORDER BY lower(name), identity"
@@ -187,15 +187,15 @@ def _weekly_series(store: Store, metrics: set[str]) -> dict[tuple[str, ScopeKey]
     )
     points: defaultdict[tuple[str, ScopeKey], list[Point]] = defaultdict(list)
     for metric, kind, scope_id, start, value, low, high, n in cursor:
-        week = _iso_date(start)
+        week = iso_date(start)
         if metric in metrics and week is not None:
             points[(str(metric), (str(kind), str(scope_id)))].append(
-                Point(week, _number(value), _number(low), _number(high), int(n))
+                Point(week, number(value), number(low), number(high), int(n))
             )
     return {key: Series(key[0], key[1], tuple(rows)) for key, rows in points.items()}
 
 
-def _iso_date(text: Any) -> date | None:
+def iso_date(text: Any) -> date | None:
     if not isinstance(text, str) or len(text) != len("2024-01-01"):
         return None
     try:
@@ -204,5 +204,5 @@ def _iso_date(text: Any) -> date | None:
         return None
 
 
-def _number(value: Any) -> float | None:
+def number(value: Any) -> float | None:
     return None if value is None else float(value)

@@ -267,7 +267,7 @@ def report(app: AppContext, db: Path | None, out: Path | None, single_file: bool
     store = Store.open(app.db_path(db), create=False)
     try:
         target = out or Path(app.config.report.out)
-        written = write_report(store, target, title=app.config.report.title, single_file=single_file)
+        written = write_report(store, target, title=app.config.report.title, single_file=single_file, config=app.config)
     finally:
         store.close()
     if not app.quiet:

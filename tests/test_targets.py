@@ -129,7 +129,8 @@ def test_baseline_equal_to_goal_has_no_progress_and_compares(store: Store) -> No
     assert target.baseline == 0.9
     assert target.progress is None  # no division by zero
     assert target.status == targets.OFF_TRACK  # below the goal and falling
-    assert "moving away from the goal" in target.reason and "progress is undefined" in target.reason
+    assert "moving away from the goal" in target.reason
+    assert "the baseline already met the goal, so progress is undefined" in target.reason
     put(store, "reviews.coverage", [0.95], start=MONDAY + timedelta(weeks=3))
     assert one(store, review_coverage=0.9).status == targets.MET
 
@@ -225,7 +226,9 @@ def test_slope_and_projection_arithmetic() -> None:
     assert targets.projected_date(values[-1], MONDAY, 2.0, 7.0) == MONDAY + timedelta(weeks=2)
     assert targets.projected_date(values[-1], MONDAY, -2.0, 7.0) is None
     assert targets.projected_date(values[-1], MONDAY, 1e-9, 7.0) is None  # beyond a century
-    assert targets.progress_of(5.0, 5.0, 5.0) is None
+    assert targets.progress_of(5.0, 5.0, 5.0, "higher") is None
+    assert targets.progress_of(80.0, 0.0, 1.0, "lower") is None  # the baseline was already beyond the goal
+    assert targets.progress_of(3.0, 1.0, 5.0, "higher") == 0.5
 
 
 CONFIG = """
