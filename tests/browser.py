@@ -1,7 +1,7 @@
 """Headless Chromium for tests marked `browser`: one browser per session, a fresh context per page.
 
 Chromium comes from Debian (`apt-get install chromium`), driven by Playwright's sync API; nothing is
-downloaded. Tests import the fixture: `from tests.browser import chromium_browser  # noqa: F401`.
+downloaded. `tests/conftest.py` registers the fixture once, so every test module shares one browser.
 """
 
 from __future__ import annotations

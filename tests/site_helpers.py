@@ -23,7 +23,7 @@ EVIL_REPO = f"evil{IMG}"
 EVIL_PATH = f"src/{SCRIPT}{IMG}.py"
 EVIL_TEAM = f"Core {IMG}"
 # git refuses `<` and `>` in identities, so the author's payload is an attribute break-out and entities.
-AUTHOR = "Eve\" onmouseover=\"window.pwned=3\" &lt;script&gt;window.pwned=4&lt;/script&gt;"
+AUTHOR = 'Eve" onmouseover="window.pwned=3" &lt;script&gt;window.pwned=4&lt;/script&gt;'
 HIDDEN_TEAM = "Mobile"
 REVIEW_METRICS = {
     "reviews.coverage": ("Review coverage", "share", "higher", "Merged PRs with at least one non-author review."),
@@ -130,7 +130,7 @@ def add_review_figures(db: Path) -> None:
     store = Store.open(db, create=False)
     try:
         api = store.db.execute("SELECT identity FROM repos WHERE name = 'api'").fetchone()[0]
-        rows = []
+        rows: list[tuple[object, ...]] = []
         for base, (title, unit, direction, definition) in REVIEW_METRICS.items():
             for suffix, label in (("", ""), (".ai", " (AI)"), (".human", " (human)")):
                 name = base + suffix
