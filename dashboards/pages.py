@@ -141,7 +141,7 @@ review_coverage = 0.95"""
 
 
 def targets_section(ctx: Context) -> Markup:
-    targets = [target for target in ctx.data.targets if _target_in_scope(target, ctx.scope)]
+    targets = [target for target in ctx.data.targets if ctx.scope == ORG or _target_in_scope(target, ctx.scope)]
     if not targets:
         if ctx.scope != ORG:
             return Markup("")
