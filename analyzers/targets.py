@@ -65,7 +65,7 @@ class Goal:
     metric: str
     goal: float
     by: date | None
-    direction: str  # "" = the metric's own
+    direction: str  # higher, lower, or "metric": the metric's own
     scope_kind: str
     scope_ref: str  # as configured: a repository's name or identity, a team's name, "all"
 
@@ -152,7 +152,7 @@ def goals_of(config: Config) -> list[Goal]:
     for key, metric, name in BUILT_IN:
         value = float(getattr(targets, key))
         if value:
-            goals.append(Goal(key, name, metric, value, _day(getattr(targets, f"{key}_by")), "", "org", "all"))
+            goals.append(Goal(key, name, metric, value, _day(getattr(targets, f"{key}_by")), "metric", "org", "all"))
     for index, entry in enumerate(targets.goals):
         key = f"targets.goals[{index}]"
         kind, ref = _scope(entry.scope, key)
@@ -231,7 +231,8 @@ def _evaluate(
     repos: list[Any],
 ) -> Target:
     title, unit, registered, definition = definitions.get(goal.metric, (goal.metric, "", "", ""))
-    direction = goal.direction or (registered if registered in {"higher", "lower"} else "")
+    own = registered if registered in {"higher", "lower"} else ""
+    direction = goal.direction if goal.direction in {"higher", "lower"} else own
     scope_id = goal.scope_ref
     if goal.scope_kind == "repo":
         scope_id = next((r.identity for r in repos if goal.scope_ref in {r.name, r.identity}), goal.scope_ref)

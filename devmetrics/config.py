@@ -308,7 +308,7 @@ class TargetGoalConfig:
     goal: float = field(metadata={DOC: "the value to reach"})
     by: str = setting("", "the date to reach it by; empty = no date (on track when the trend gets there)", is_date=True)
     direction: str = setting(
-        "", "which way is better; empty = the metric's own direction", choices=("", "higher", "lower")
+        "metric", "which way is better; metric = the metric's own direction", choices=("metric", "higher", "lower")
     )
     scope: str = setting("org", 'whose figure: "org", "repo:<name or identity>" or "team:<name>"', nonempty=True)
     name: str = setting("", "what the goal is called; empty = the metric's title")
