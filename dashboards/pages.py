@@ -81,8 +81,9 @@ def empty(text: str) -> Markup:
     return el("p", text, class_="box empty")
 
 
-def section(title: str, *children: Child, anchor: str | None = None) -> Markup:
-    return el("section", el("h2", title), *children, id=anchor)
+def section(title: str, *children: Child) -> Markup:
+    """A titled part of a page (no id: in the single file, every page has the same parts)."""
+    return el("section", el("h2", title), *children)
 
 
 def points(rows: Sequence[Row]) -> list[tuple[date, float | None, float | None, float | None]]:
@@ -149,7 +150,6 @@ def targets_section(ctx: Context) -> Markup:
             "Targets",
             el("p", "No targets configured. Add goals to devmetrics.toml, for example:", class_="muted"),
             el("pre", TARGETS_EXAMPLE),
-            anchor="targets",
         )
     head = el(
         "tr",
@@ -171,7 +171,6 @@ def targets_section(ctx: Context) -> Markup:
             class_="muted",
         ),
         el("div", *charts, class_="charts") if charts else None,
-        anchor="targets",
     )
 
 
@@ -261,7 +260,7 @@ def headlines(ctx: Context) -> Markup:
                 el("td", data.definition(item.metric).definition, class_="definition"),
             )
         )
-    return section("Headline figures", el("table", el("thead", head), el("tbody", *rows)), anchor="headlines")
+    return section("Headline figures", el("table", el("thead", head), el("tbody", *rows)))
 
 
 def _latest_headline(
@@ -310,8 +309,8 @@ def history_section(ctx: Context) -> Markup:
             definition = ctx.data.definition(metric)
             charts.append(chart(ctx, figure_json(definition, series), definition.label, [metric], _total_n(series.n)))
     if not charts:
-        return section("Activity", empty("No weekly history yet: run devmetrics scan PATH."), anchor="activity")
-    return section("Activity", el("div", *charts, class_="charts"), anchor="activity")
+        return section("Activity", empty("No weekly history yet: run devmetrics scan PATH."))
+    return section("Activity", el("div", *charts, class_="charts"))
 
 
 def _total_n(n: int) -> str:
@@ -326,7 +325,7 @@ def productivity(ctx: Context) -> list[Markup]:
     if not any(data.rows(f"{RATE}{suffix}", scope) for suffix, _ in COHORTS) and not data.rows(
         MULTIPLIER, scope, "window"
     ):
-        return [section("Productivity", empty(HOW_THROUGHPUT), anchor="productivity")]
+        return [section("Productivity", empty(HOW_THROUGHPUT))]
     charts = [
         _cohort_chart(ctx),
         _multiplier_chart(ctx),
@@ -339,7 +338,6 @@ def productivity(ctx: Context) -> list[Markup]:
             "Productivity",
             _window_table(ctx),
             el("div", *drawn, class_="charts") if drawn else empty(HOW_THROUGHPUT),
-            anchor="productivity",
         )
     ]
 
@@ -356,7 +354,14 @@ def _cohort_chart(ctx: Context) -> Markup | None:
             n_rows = n_rows or rows
     if not lines:
         return None
-    figure = time_figure_json("Throughput per active developer-week, by cohort", "commits per developer-week", lines)
+    levels = []
+    base = ctx.data.latest(RATE, ctx.scope, "baseline")
+    if base is not None and base.value is not None:
+        end = max(point[0] for line in lines for point in line.points)
+        label = f"baseline period (pre-adoption) {number(base.value)}"
+        levels.append(Level(label, base.value, base.start, end, PALETTE[5], base.low, base.high))
+    title = "Throughput per active developer-week, by cohort"
+    figure = time_figure_json(title, "commits per developer-week", lines, levels=levels)
     return chart(ctx, figure, "Throughput by cohort", metrics, n_of(n_rows, "developers"))
 
 
@@ -455,7 +460,7 @@ def reviews(ctx: Context) -> list[Markup]:
     data, scope = ctx.data, ctx.scope
     bases = review_bases(data)
     if not bases:
-        return [section("Reviews", empty(HOW_REVIEWS), anchor="reviews")]
+        return [section("Reviews", empty(HOW_REVIEWS))]
     charts: list[Markup] = []
     table_rows: list[Markup] = []
     for base in bases:
@@ -492,7 +497,7 @@ def reviews(ctx: Context) -> list[Markup]:
         "or no pull requests)."
     )
     body.append(el("div", *charts, class_="charts") if charts else empty(none_here))
-    return [section("Reviews", *body, anchor="reviews")]
+    return [section("Reviews", *body)]
 
 
 # --- debt -------------------------------------------------------------------------------------------------
@@ -521,7 +526,7 @@ def debt(ctx: Context) -> list[Markup]:
         if not _lengthy(data, "debt.reduction", scope):
             parts.append(empty(HOW_REDUCTION))
     parts += [_findings(ctx), *_hotspots(ctx)]
-    return [section("Debt", *parts, anchor="debt")]
+    return [section("Debt", *parts)]
 
 
 def _identities(ctx: Context) -> list[str]:
@@ -671,7 +676,7 @@ def repositories(ctx: Context) -> list[Markup]:
         )
     nothing = empty("No repositories scanned yet: run devmetrics scan PATH.")
     body: list[Child] = [el("table", el("thead", head), el("tbody", *rows)) if rows else nothing]
-    return [section("Repositories", *body, anchor="repositories"), teams(ctx)]
+    return [section("Repositories", *body), teams(ctx)]
 
 
 def _last(rows: Sequence[Row]) -> Row | None:
@@ -699,7 +704,7 @@ def teams(ctx: Context) -> Markup:
         return section("Teams", empty("No teams configured: add [[teams]] tables (name, members) to devmetrics.toml."))
     items: list[Child] = [el("li", el("a", team, href=ctx.href(team_page(team)))) for team in shown]
     items += [el("li", team, " ", Flag(f"hidden: fewer than {data.min_group_size} people").html()) for team in hidden]
-    return section("Teams", el("ul", *items, class_="teams"), anchor="teams")
+    return section("Teams", el("ul", *items, class_="teams"))
 
 
 # --- drill-down pages -----------------------------------------------------------------------------------------

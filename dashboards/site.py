@@ -171,6 +171,6 @@ def trust_box(ctx: Context) -> Markup:
         "No page names a person; hotspot ownership is a share."
     )
     if data.pseudonymize:
-        privacy += " Names are pseudonymised (privacy.pseudonymize)."
+        privacy += " privacy.pseudonymize is on: the outputs that name people use pseudonyms."
     items.append(el("li", el("strong", "Privacy: "), privacy))
     return el("section", el("ul", *items), class_="box trust-box", aria_label="Trust signals")

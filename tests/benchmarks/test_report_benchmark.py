@@ -36,6 +36,7 @@ FILES_PER_REPO = 400
 FINDINGS_PER_REPO = 600
 FIRST = date(2024, 1, 1)
 PAGE_GOAL = 1_000_000
+TOP_PAGES = ("index.html", "productivity.html", "reviews.html", "debt.html", "repositories.html")
 PERIODIC = ("history", "attribution", "throughput", "debt")
 REVIEWS = ("coverage", "time_to_first_review_hours", "depth", "rubber_stamp_rate", "cycle_time_hours")
 
@@ -180,6 +181,8 @@ def test_report_benchmark() -> None:
             f"total {sum(sizes.values()) / 1e6:.2f} MB; goal <= {PAGE_GOAL / 1e6:.0f} MB each: "
             f"{'met' if max(sizes.values()) <= PAGE_GOAL else 'NOT met'}",
             *(f"    {name}: {size / 1e3:.0f} kB" for name, size in largest),
+            "  the site-wide pages:",
+            *(f"    {name}: {sizes[name] / 1e3:.0f} kB" for name in TOP_PAGES),
         ]
         print("\n".join(lines), file=sys.stderr)
         assert len(html_pages) == 5 + REPOS + TEAMS
