@@ -159,7 +159,7 @@ def targets_section(ctx: Context) -> Markup:
         el("th", "Projected"),
         el("th", "Status"),
     )
-    rows = [_target_row(target) for target in targets]
+    rows = [_target_row(target, _scope_name(ctx.data, target)) for target in targets]
     charts = [_target_chart(ctx, target) for target in targets if target.series]
     return section(
         "Targets",
@@ -178,14 +178,22 @@ def _target_in_scope(target: Target, scope: ScopeKey) -> bool:
     return (target.goal.scope_kind, target.scope_id) == scope
 
 
-def _target_row(target: Target) -> Markup:
+def _scope_name(data: SiteData, target: Target) -> str:
+    kind = target.goal.scope_kind
+    if kind == "org":
+        return "organisation"
+    if kind == "repo":
+        return f"repository {_repo_name(data, target.scope_id)}"
+    return f"team {target.scope_id}"
+
+
+def _target_row(target: Target, scope: str) -> Markup:
     unit = target.unit
     current = target.current
     progress = target.progress
     bar = None
     if progress is not None:
         bar = el("progress", progress_text(progress), value=f"{max(0.0, min(1.0, progress)):.3f}", max="1")
-    scope = "organisation" if target.goal.scope_kind == "org" else f"{target.goal.scope_kind} {target.scope_id}"
     status_class = "status " + target.status.replace(" ", "-")
     return el(
         "tr",
