@@ -17,7 +17,7 @@ from playwright.sync_api import Browser
 from plotly.offline import get_plotlyjs
 
 from devmetrics.analyzers import targets
-from devmetrics.config import Config, TargetsConfig, TeamConfig
+from devmetrics.config import Config, PrivacyConfig, TargetsConfig, TeamConfig
 from devmetrics.dashboards.report import write_report
 from devmetrics.errors import DevmetricsError
 from devmetrics.store import Store
@@ -454,3 +454,11 @@ def test_missing_plotly_is_explained(chromium_browser: Browser, site: Path) -> N
         page.wait_for_selector('body[data-ready="error"]')
         assert "plotly.min.js" in page.inner_text("#report-error")
         assert page.locator("#report-error").is_visible()
+
+
+def test_privacy_settings_are_stated(store: Store, tmp_path: Path) -> None:
+    config = Config(privacy=PrivacyConfig(min_group_size=7, pseudonymize=True))
+    write_report(store, tmp_path / "site", config=config)
+    for name, page in pages(tmp_path / "site").items():
+        assert "groups of fewer than 7 people are hidden (hidden: fewer than 7 people)" in page, name
+        assert "privacy.pseudonymize is on" in page, name
