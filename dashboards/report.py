@@ -1,23 +1,28 @@
-"""The static HTML report: `index.html` and, next to it, one shared `plotly.min.js` and `report.js`.
+"""The static site: one page per view and per repository and team, one shared `plotly.min.js` and
+`report.js`.
 
-The site works offline from file://. The page reads only metric values, the metric registry, repositories
-and scans (DESIGN §4). It runs no inline script: figures travel as JSON data blocks that `report.js`
-draws, so the Content-Security-Policy allows scripts from `'self'` only. Chromium matches `'self'`
-against file:// pages (tested by tests/test_report.py); with `single_file` the page inlines both
-scripts instead, and the policy allows exactly those two by their SHA-256 hashes.
+The site works offline from file://. Pages read only metric values, the metric registry, repositories,
+scans and the latest snapshot's debt findings (DESIGN §4), through `dashboards/data.py`. They run no
+inline script: figures travel as JSON data blocks that `report.js` draws, so the Content-Security-Policy
+allows scripts from `'self'` only. Chromium matches `'self'` against file:// pages (tested by
+tests/test_report.py); with `single_file` one page holds every page's sections and inlines both scripts,
+and the policy allows exactly those two by their SHA-256 hashes.
 """
 
 from __future__ import annotations
 
-import itertools
+import re
 import time
 from datetime import date
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from plotly.offline import get_plotlyjs
 
 from devmetrics import __version__
+from devmetrics.dashboards import pages
+from devmetrics.dashboards.data import SiteData, load_site_data
 from devmetrics.dashboards.markup import (
     Markup,
     content_security_policy,
@@ -27,59 +32,120 @@ from devmetrics.dashboards.markup import (
     script_hash,
     void,
 )
-from devmetrics.dashboards.queries import ReportData, load_report_data
-from devmetrics.dashboards.sections import failures_box, navigation, overview, scope_section, scopes
+from devmetrics.dashboards.site import Builder, Context, PageSpec, navigation, pages_of, trust_box
 from devmetrics.errors import DevmetricsError
-from devmetrics.store import Store
+
+if TYPE_CHECKING:
+    from devmetrics.config import Config
+    from devmetrics.store import Store
 
 INDEX = "index.html"
 PLOTLY_JS = "plotly.min.js"
 REPORT_JS = "report.js"
+BUILDERS: dict[str, Builder] = {
+    "index": pages.overview,
+    "productivity": pages.productivity,
+    "reviews": pages.reviews,
+    "debt": pages.debt,
+    "repositories": pages.repositories,
+}
+DRILL_DOWN = re.compile(r"(repo|team)-[a-z0-9-]+-[0-9a-f]{8}\.html")
 
 
-def write_report(store: Store, out_dir: Path, *, title: str = "devmetrics", single_file: bool = False) -> list[Path]:
-    """Write the report into `out_dir` (created if needed) and return the paths of its files.
+def write_report(
+    store: Store,
+    out_dir: Path,
+    *,
+    title: str = "devmetrics",
+    single_file: bool = False,
+    config: Config | None = None,
+) -> list[Path]:
+    """Write the site into `out_dir` (created if needed) and return the paths of its files.
 
-    By default: `index.html`, `plotly.min.js` and `report.js`. With `single_file`, only an `index.html`
-    that holds everything (about 5 MB, for e-mail). With no metric values in the store, only an
-    `index.html` that says how to get some.
+    By default: `index.html`, the other pages, `plotly.min.js` and `report.js`. With `single_file`, only
+    an `index.html` that holds every page and both scripts (about 5 MB, for e-mail). With no metric
+    values in the store, only an `index.html` that says how to get some.
     """
+    from devmetrics.config import Config
+
     folder = _output_folder(out_dir)
-    data = load_report_data(store)
+    data = load_site_data(store, config if config is not None else Config())
     if not data.has_values:
-        return [_write(folder / INDEX, _page(title, _empty_body(data, title), scripts=[], sources=["'none'"]))]
-    body = _body(data, title, store.path.name)
+        return [
+            _write(folder / INDEX, _page(title, _empty_body(data, title), scripts=[], sources=["'none'"], charts=0))
+        ]
+    specs = pages_of(data)
     if single_file:
         sources = [_plotly_js(), _asset(REPORT_JS)]
         scripts = [inline_script(source) for source in sources]
-        page = _page(title, body, scripts=scripts, sources=[script_hash(source) for source in sources])
+        body, charts = _single_body(data, specs, title, store.path.name)
+        page = _page(title, body, scripts=scripts, sources=[script_hash(source) for source in sources], charts=charts)
         return [_write(folder / INDEX, page)]
     assets = [_write(folder / PLOTLY_JS, _plotly_js()), _write(folder / REPORT_JS, _asset(REPORT_JS))]
     scripts = [el("script", src=path.name) for path in assets]
-    return [_write(folder / INDEX, _page(title, body, scripts=scripts, sources=["'self'"])), *assets]
+    written = []
+    for spec in specs:
+        ctx = Context(data, spec, single_file=False)
+        body = _page_body(ctx, specs, title, store.path.name)
+        full_title = title if spec.key == "index" else f"{spec.title} · {title}"
+        page = _page(full_title, body, scripts=scripts, sources=["'self'"], charts=ctx.charts)
+        written.append(_write(folder / spec.file, page))
+    _remove_stale(folder, {path.name for path in written})
+    return [*written, *assets]
 
 
-def _body(data: ReportData, title: str, db_name: str) -> Markup:
-    all_scopes = scopes(data)
-    chart_ids = itertools.count(1)
+def _builder(spec: PageSpec) -> Builder:
+    if spec.key in BUILDERS:
+        return BUILDERS[spec.key]
+    return pages.repository if spec.key.startswith("repo-") else pages.team
+
+
+def _heading(spec: PageSpec) -> Markup:
+    subtitle = spec.subtitle if spec.subtitle and spec.subtitle != spec.title else None
+    return el("h1", spec.title, el("small", subtitle) if subtitle else None)
+
+
+def _page_body(ctx: Context, specs: list[PageSpec], title: str, db_name: str) -> Markup:
+    sections = _builder(ctx.page)(ctx)
     return join(
         [
             el(
                 "header",
-                el("h1", title),
-                el("p", _summary(all_scopes[0].data_through, db_name), class_="muted"),
-                navigation(all_scopes),
+                el("p", title, class_="site"),
+                _heading(ctx.page),
+                el("p", _summary(ctx.data.data_through, db_name), class_="muted"),
+                navigation(ctx, specs),
             ),
-            el(
-                "main",
-                el("p", id="report-error", hidden=True),
-                failures_box(data),
-                overview(data, all_scopes),
-                *(scope_section(data, scope, chart_ids) for scope in all_scopes),
-            ),
+            el("main", el("p", id="report-error", hidden=True), trust_box(ctx), *sections),
             _footer(),
         ]
     )
+
+
+def _single_body(data: SiteData, specs: list[PageSpec], title: str, db_name: str) -> tuple[Markup, int]:
+    parts = []
+    charts = 0
+    first = Context(data, specs[0], single_file=True)
+    for spec in specs:
+        ctx = Context(data, spec, single_file=True)
+        sections = _builder(spec)(ctx)
+        charts += ctx.charts
+        parts.append(el("section", _heading(spec), trust_box(ctx), *sections, class_="page", id=f"page-{spec.key}"))
+    header = el(
+        "header",
+        el("p", title, class_="site"),
+        el("p", _summary(data.data_through, db_name), class_="muted"),
+        navigation(first, specs),
+    )
+    body = join([header, el("main", el("p", id="report-error", hidden=True), *parts), _footer()])
+    return body, charts
+
+
+def _remove_stale(folder: Path, written: set[str]) -> None:
+    """Pages of repositories or teams that are gone (renamed, no longer scanned) would mislead."""
+    for path in folder.iterdir():
+        if DRILL_DOWN.fullmatch(path.name) and path.name not in written:
+            path.unlink(missing_ok=True)
 
 
 def _summary(through: date | None, db_name: str) -> str:
@@ -87,7 +153,7 @@ def _summary(through: date | None, db_name: str) -> str:
     return f"Data through {newest} (the newest commit scanned). Generated {_now()} from {db_name}."
 
 
-def _empty_body(data: ReportData, title: str) -> Markup:
+def _empty_body(data: SiteData, title: str) -> Markup:
     message = el(
         "p",
         "There are no metric values in this database yet. Run ",
@@ -97,20 +163,23 @@ def _empty_body(data: ReportData, title: str) -> Markup:
         " again.",
         class_="box empty",
     )
-    return join([el("header", el("h1", title)), el("main", message, failures_box(data)), _footer()])
+    return join([el("header", el("h1", title)), el("main", message), _footer()])
 
 
 def _footer() -> Markup:
     return el(
         "footer",
         el("noscript", "The charts need JavaScript; the tables and definitions are complete without it."),
-        el("p", f"Figures are per repository and for the organisation, never per person. devmetrics {__version__}."),
+        el(
+            "p",
+            f"Figures are for the organisation, repositories and teams, never per person. devmetrics {__version__}.",
+        ),
     )
 
 
-def _page(title: str, body: Markup, *, scripts: list[Markup], sources: list[str]) -> str:
+def _page(title: str, body: Markup, *, scripts: list[Markup], sources: list[str], charts: int) -> str:
     """The HTML document. Without scripts the page is ready at once (`data-ready` is set in the HTML);
-    otherwise report.js sets it when every chart is drawn."""
+    otherwise report.js sets it when every chart is drawn. `data-charts` says how many it draws."""
     head = el(
         "head",
         void("meta", charset="utf-8"),
@@ -122,7 +191,8 @@ def _page(title: str, body: Markup, *, scripts: list[Markup], sources: list[str]
         el("style", Markup(_asset("report.css"))),
     )
     ready = None if scripts else "1"
-    return "<!doctype html>\n" + el("html", head, el("body", body, *scripts, data_ready=ready), lang="en") + "\n"
+    body_element = el("body", body, *scripts, data_ready=ready, data_charts=charts)
+    return "<!doctype html>\n" + el("html", head, body_element, lang="en") + "\n"
 
 
 def _output_folder(out_dir: Path) -> Path:

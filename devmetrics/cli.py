@@ -274,7 +274,7 @@ def report(app: AppContext, db: Path | None, out: Path | None, single_file: bool
     store = Store.open(app.db_path(db), create=False)
     try:
         target = out or Path(app.config.report.out)
-        written = write_report(store, target, title=app.config.report.title, single_file=single_file)
+        written = write_report(store, target, title=app.config.report.title, single_file=single_file, config=app.config)
     finally:
         store.close()
     if not app.quiet:
@@ -598,6 +598,25 @@ def templates(name: str | None, out: Path | None) -> int:
         return EXIT_OK
     for entry in catalogue.TEMPLATES:
         click.echo(f"{entry.name:<28} {entry.description}")
+    return EXIT_OK
+
+
+@cli.command()
+@DB_OPTION
+@JSON_OPTION
+@click.pass_obj
+def targets(app: AppContext, db: Path | None, as_json: bool) -> int:
+    """Progress towards the goals of [targets]: current value with its interval, baseline, progress, trend
+    per week, projected date and status (met, on track, off track, no trend, insufficient data)."""
+    from devmetrics.analyzers import targets as model
+    from devmetrics.store import Store
+
+    store = Store.open(app.db_path(db), create=False)
+    try:
+        answer = model.report(store, app.config)
+    finally:
+        store.close()
+    _print_answer(answer, as_json, model.render_text(answer))
     return EXIT_OK
 
 

@@ -384,6 +384,45 @@ class HostsConfig:
     )
 
 
+@dataclass(frozen=True)
+class TargetGoalConfig:
+    metric: str = field(
+        metadata={DOC: "the metric the goal is about, as `devmetrics metrics` names it", NONEMPTY: True}
+    )
+    goal: float = field(metadata={DOC: "the value to reach"})
+    by: str = setting("", "the date to reach it by; empty = no date (on track when the trend gets there)", is_date=True)
+    direction: str = setting(
+        "metric", "which way is better; metric = the metric's own direction", choices=("metric", "higher", "lower")
+    )
+    scope: str = setting("org", 'whose figure: "org", "repo:<name or identity>" or "team:<name>"', nonempty=True)
+    name: str = setting("", "what the goal is called; empty = the metric's title")
+
+
+@dataclass(frozen=True)
+class TargetsConfig:
+    baseline_date: str = setting(
+        "",
+        "the baseline: a goal's starting value is its metric's last period on or before this date; "
+        "empty = the first period with a value",
+        is_date=True,
+    )
+    trend_periods: int = setting(
+        8, "the trend is a least-squares line over this many latest periods of the metric", minimum=2, maximum=520
+    )
+    trend_period: str = setting("week", "the periods the trend reads", choices=("week", "month"))
+    productivity_multiplier: float = setting(
+        0.0, "goal of throughput.multiplier (e.g. 10 for 10x); 0 = no such target", minimum=0
+    )
+    productivity_multiplier_by: str = setting("", "date to reach the multiplier goal by", is_date=True)
+    debt_reduction: float = setting(0.0, "goal of debt.reduction (0.5 = density halved); 0 = no such target")
+    debt_reduction_by: str = setting("", "date to reach the debt reduction goal by", is_date=True)
+    review_coverage: float = setting(
+        0.0, "goal of reviews.coverage (share of merged PRs reviewed); 0 = no such target", minimum=0, maximum=1
+    )
+    review_coverage_by: str = setting("", "date to reach the review coverage goal by", is_date=True)
+    goals: tuple[TargetGoalConfig, ...] = setting((), "goals on any other metric, one [[targets.goals]] table each")
+
+
 def _no_origins() -> Mapping[str, str]:
     return MappingProxyType({})
 
@@ -444,6 +483,10 @@ class Config:
     )
     hosts: HostsConfig = field(
         default_factory=HostsConfig, metadata={DOC: "how code hosts are read: overlap, concurrency, retries"}
+    )
+    targets: TargetsConfig = field(
+        default_factory=TargetsConfig,
+        metadata={DOC: "the organisation's goals and their progress (`devmetrics targets`)"},
     )
 
 

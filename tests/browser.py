@@ -1,18 +1,19 @@
 """Headless Chromium for tests marked `browser`: one browser per session, a fresh context per page.
 
 Chromium comes from Debian (`apt-get install chromium`), driven by Playwright's sync API; nothing is
-downloaded. Tests import the fixture: `from tests.browser import chromium_browser  # noqa: F401`.
+downloaded. `tests/conftest.py` registers the fixture once, so every test module shares one browser.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Request, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Request, Route, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -25,6 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+LEAVES_FILE = re.compile(r"^(?!file://)")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
@@ -48,6 +50,7 @@ class PageLog:
     page_errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)  # requests that tried to leave file:// (aborted)
 
     def on_console(self, message: ConsoleMessage) -> None:
         if message.type in {"error", "warning"}:
@@ -63,6 +66,10 @@ class PageLog:
         self.dialogs.append(dialog.message)
         dialog.dismiss()
 
+    def on_route(self, route: Route) -> None:
+        self.blocked.append(route.request.url)
+        route.abort()
+
 
 @contextmanager
 def open_page(browser: Browser, path: Path, *, width: int = 1280) -> Iterator[tuple[Page, PageLog]]:
@@ -74,6 +81,7 @@ def open_page(browser: Browser, path: Path, *, width: int = 1280) -> Iterator[tu
     page.on("pageerror", log.on_page_error)
     page.on("request", log.on_request)
     page.on("dialog", log.on_dialog)
+    context.route(LEAVES_FILE, log.on_route)  # nothing may load from a network, not even localhost
     try:
         page.goto(path.resolve().as_uri())
         yield page, log
@@ -83,7 +91,7 @@ def open_page(browser: Browser, path: Path, *, width: int = 1280) -> Iterator[tu
 
 def screenshot(page: Page, name: str) -> Path:
     """Save a full-page screenshot under `test-artifacts/` at the repository root."""
-    ARTIFACTS.mkdir(exist_ok=True)
     target = ARTIFACTS / name
+    target.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(target), full_page=True)
     return target

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
+from tests.browser import chromium_browser  # noqa: F401  (one Chromium for the whole session)
 from tests.repo_builder import (
     CommitSpec,
     build_repo,
