@@ -7,8 +7,10 @@ Definitions (the README's "Throughput and the productivity multiplier" explains 
   identity of kind person (agent-authored work is credited to the human who requested or merged it).
 - An **active developer-week** is a person with at least one counted commit credited to them in the week
   (weeks start on Monday, UTC, by author date).
-- **Throughput** is counted commits per active developer-week. Merged pull requests will replace commits
-  once PR data is stored; the measure is named next to every number.
+- **Throughput** is merged pull requests per active developer-week for a group whose every repository has
+  pull-request data from a code host, else counted commits per active developer-week; the measure is named
+  next to every number. A merged PR counts for its author (by the login's identity, else the person most
+  of its commits are credited to: `analyzers/reviews.py` reads it) when that person is active in the period.
 - The **productivity multiplier** is throughput in the window (the last `window_weeks` complete weeks
   with data) ÷ throughput in the configured pre-adoption baseline, with a 95% bootstrap interval that
   resamples developers (`devmetrics.analyzers.bootstrap.rate_ratio`).
@@ -48,8 +50,9 @@ if TYPE_CHECKING:
     from devmetrics.store import Store
 
 NAME = "throughput"
-VERSION = "1"
+VERSION = "2"
 MEASURE = "commits per active developer-week"
+MEASURE_PRS = "merged pull requests per active developer-week"
 INSUFFICIENT = "insufficient data"
 COUNTED_CLASSES = ("ai-authored", "ai-assisted", "human")
 AI_CLASSES = frozenset({"ai-authored", "ai-assisted"})
@@ -118,9 +121,11 @@ METRICS = (
         "ratio",
         "higher",
         "ratio",
-        "Commits per active developer-week in the window (the last throughput.window_weeks complete weeks with "
-        "data) ÷ the same in the pre-adoption baseline (throughput.baseline_start to baseline_end). 95% interval: "
-        "percentile bootstrap resampling developers (pairs for people active in both periods), with small-sample "
+        "Throughput per active developer-week in the window (the last throughput.window_weeks complete weeks with "
+        "data) ÷ the same in the pre-adoption baseline (throughput.baseline_start to baseline_end); throughput is "
+        "merged pull requests where every repository of the group has code-host PR data, else counted commits "
+        "(the measure is named with the figure). 95% interval: percentile bootstrap resampling developers (pairs "
+        "for people active in both periods), with small-sample "
         "corrections (n - 1 draws, t-stretch). n = developers "
         "active in the window; empty when fewer than throughput.min_developers in either period. " + _COUNTED,
     ),
@@ -130,9 +135,9 @@ METRICS = (
         "ratio",
         "higher",
         "ratio",
-        "Geometric mean over people active in both the window and the baseline of their own commits per active "
-        "developer-week in the window ÷ in the baseline; 95% percentile bootstrap interval resampling them. "
-        "n = people active in both periods.",
+        "Geometric mean over people active in both the window and the baseline of their own throughput (merged PRs "
+        "or commits, as the multiplier) per active developer-week in the window ÷ in the baseline; 95% percentile "
+        "bootstrap interval resampling them. n = people active in both periods.",
     ),
     MetricDef(
         "throughput.active_developers",
@@ -185,6 +190,60 @@ METRICS = (
         "ratio",
         f"Counted commits of class human ÷ ALL active developer-weeks of the period. n = active developers. "
         f"{_INTERVAL}",
+    ),
+    MetricDef(
+        "throughput.merged_prs",
+        "Merged pull requests",
+        "pull requests",
+        "neutral",
+        "sum",
+        "Merged pull requests (code-host data) of the period by its active developers, by merge date: a PR counts "
+        "for its author's identity, else the person most of its commits are credited to; bots' PRs never count. "
+        f"Only for groups whose every repository has PR data. n = active developers. {_PERIOD_NOTE}",
+    ),
+    MetricDef(
+        "throughput.merged_prs.ai",
+        "Merged AI-attributed pull requests",
+        "pull requests",
+        "neutral",
+        "sum",
+        "Merged pull requests of the period attributed ai-authored or ai-assisted (their own evidence or their "
+        "commits'). n = active developers.",
+    ),
+    MetricDef(
+        "throughput.merged_prs.human",
+        "Merged human pull requests",
+        "pull requests",
+        "neutral",
+        "sum",
+        "Merged pull requests of the period attributed human. n = active developers.",
+    ),
+    MetricDef(
+        "throughput.prs_per_dev_week",
+        "Merged pull requests per active developer-week",
+        "pull requests per developer-week",
+        "higher",
+        "ratio",
+        "Merged pull requests (throughput.merged_prs) ÷ active developer-weeks of the period; periods: week, "
+        f"month, window, baseline. Only for groups whose every repository has PR data. n = active developers. "
+        f"{_INTERVAL}",
+    ),
+    MetricDef(
+        "throughput.prs_per_dev_week.ai",
+        "AI-attributed merged pull requests per active developer-week",
+        "pull requests per developer-week",
+        "neutral",
+        "ratio",
+        "Merged AI-attributed pull requests ÷ ALL active developer-weeks of the period (ai + human = total). "
+        f"n = active developers. {_INTERVAL}",
+    ),
+    MetricDef(
+        "throughput.prs_per_dev_week.human",
+        "Human merged pull requests per active developer-week",
+        "pull requests per developer-week",
+        "neutral",
+        "ratio",
+        f"Merged human pull requests ÷ ALL active developer-weeks of the period. n = active developers. {_INTERVAL}",
     ),
     *_by_class("throughput.churn_21d", "Code churn within 21 days", "share", "lower", "ratio", _CHURN),
     *_by_class("throughput.revert_share", "Reverted within 21 days", "share", "lower", "ratio", _REVERT),
@@ -294,6 +353,23 @@ class RepoInfo:
     last_scanned_at: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class MergedPr:
+    """One merged pull request of a code host, with what throughput needs of it."""
+
+    repo: str  # the repository's identity
+    developer: str  # identity key of its author (or the person its commits are credited to)
+    team: str | None
+    ai: bool  # attributed ai-authored or ai-assisted
+    day: datetime.date  # merge date, UTC
+
+
+@dataclass
+class PullRequestData:
+    repos: frozenset[str] = frozenset()  # identities of the repositories with code-host PR data
+    merged: list[MergedPr] = field(default_factory=list)
+
+
 @dataclass
 class Facts:
     changes: list[Change]
@@ -301,6 +377,20 @@ class Facts:
     lines_excluded: Counter[str]  # effective-lines exclusions: lines by reason, binary files by count
     repos: list[RepoInfo]
     followed_repos: int  # repositories with stored line ranges (hunks)
+    prs: PullRequestData = field(default_factory=PullRequestData)
+
+
+def read_pull_requests(store: Store, config: Config) -> PullRequestData:
+    """Merged pull requests as the review analyzer reads them (author, team, cohort), when any is stored."""
+    if store.db.execute("SELECT 1 FROM pull_requests WHERE state = 'merged' LIMIT 1").fetchone() is None:
+        return PullRequestData()
+    from devmetrics.analyzers import reviews
+
+    facts = reviews.read_facts(store, config, reviews.Settings.of(config))
+    return PullRequestData(
+        frozenset(repo.identity for repo in facts.repos if repo.has_prs),
+        [MergedPr(pr.repo, pr.author, pr.team, pr.cohort == reviews.AI, pr.day) for pr in facts.prs],
+    )
 
 
 class EffectivePaths:
@@ -482,12 +572,30 @@ def _fewer(settings: Settings) -> str:
 class Group:
     """Counted commits of one scope in one period, seen per developer (the unit of every interval)."""
 
-    def __init__(self, changes: Sequence[Change]) -> None:
+    def __init__(self, changes: Sequence[Change], prs: Sequence[MergedPr] | None = None) -> None:
         self.changes = changes
         self.weeks: dict[str, set[datetime.date]] = defaultdict(set)
         for change in changes:
             self.weeks[change.developer].add(change.week)
         self.developers = sorted(self.weeks)
+        # None: the group's throughput is commits; else its merged PRs, of its active developers only
+        self.prs = None if prs is None else [pr for pr in prs if pr.developer in self.weeks]
+
+    @property
+    def measure(self) -> str:
+        return MEASURE if self.prs is None else MEASURE_PRS
+
+    def throughput_by_developer(self) -> Counter[str]:
+        """What the multiplier counts per developer: merged PRs where the group has them, else commits."""
+        if self.prs is None:
+            return self.commits_by_developer(COUNTED_CLASSES)
+        return Counter(pr.developer for pr in self.prs)
+
+    def pr_rate(self, metric: str, ai: bool | None) -> Ratio:
+        """Merged PRs (all, AI or human ones) ÷ active weeks, over every developer."""
+        prs = Counter(pr.developer for pr in self.prs or () if ai is None or pr.ai == ai)
+        units = [(prs[developer], len(self.weeks[developer])) for developer in self.developers]
+        return Ratio(metric, units, "developers", sum(prs.values()), "no merged pull requests")
 
     @property
     def developer_weeks(self) -> int:
@@ -570,6 +678,12 @@ def ratios(group: Group) -> list[Ratio]:
         group.rate("throughput.commits_per_dev_week.ai", AI_CLASSES),
         group.rate("throughput.commits_per_dev_week.human", ("human",)),
     ]
+    if group.prs is not None:
+        found += [
+            group.pr_rate("throughput.prs_per_dev_week", None),
+            group.pr_rate("throughput.prs_per_dev_week.ai", True),
+            group.pr_rate("throughput.prs_per_dev_week.human", False),
+        ]
     for suffix, classes in _SPLITS:
         found.append(group.churn(f"throughput.churn_21d{suffix}", classes))
         found.append(group.reverts(f"throughput.revert_share{suffix}", classes))
@@ -589,28 +703,34 @@ def bootstrap_figure(ratio: Ratio, settings: Settings, rng: random.Random, perio
 
 def multiplier_figure(window: Group, baseline: Group, settings: Settings, rng: random.Random) -> Figure:
     """Throughput in the window ÷ in the baseline, per active developer-week, resampling developers."""
+    in_window, in_baseline = window.throughput_by_developer(), baseline.throughput_by_developer()
     detail: dict[str, Any] = {
+        "measure": window.measure,
         "n_baseline": len(baseline.developers),
         "window_commits": len(window.changes),
         "window_developer_weeks": window.developer_weeks,
         "baseline_commits": len(baseline.changes),
         "baseline_developer_weeks": baseline.developer_weeks,
     }
+    if window.prs is not None:
+        detail["window_merged_prs"] = sum(in_window.values())
+        detail["baseline_merged_prs"] = sum(in_baseline.values())
     for label, group in (("window", window), ("baseline", baseline)):
         if len(group.developers) < settings.min_developers:
             why = f"{_developers(len(group.developers))} active in the {label}, {_fewer(settings)}"
             return _insufficient(why, len(window.developers), **detail)
     developers = paired_units(window, baseline)
     estimate = bootstrap.rate_ratio(developers, samples=settings.samples, rng=rng)
-    detail["window_rate"] = len(window.changes) / window.developer_weeks
-    detail["baseline_rate"] = len(baseline.changes) / baseline.developer_weeks
+    detail["window_rate"] = sum(in_window.values()) / window.developer_weeks
+    detail["baseline_rate"] = sum(in_baseline.values()) / baseline.developer_weeks
     return Figure(estimate.value, estimate.low, estimate.high, len(window.developers), detail=detail)
 
 
 def paired_units(window: Group, baseline: Group) -> list[tuple[int, int, int, int]]:
-    """(window commits, window weeks, baseline commits, baseline weeks) per developer of either period."""
-    in_window = window.commits_by_developer(COUNTED_CLASSES)
-    in_baseline = baseline.commits_by_developer(COUNTED_CLASSES)
+    """(window throughput, window weeks, baseline throughput, baseline weeks) per developer of either period;
+    throughput is merged PRs where the groups have them, else commits."""
+    in_window = window.throughput_by_developer()
+    in_baseline = baseline.throughput_by_developer()
     people = sorted(set(window.developers) | set(baseline.developers))
     return [
         (in_window[p], len(window.weeks.get(p, ())), in_baseline[p], len(baseline.weeks.get(p, ()))) for p in people
@@ -638,6 +758,7 @@ class ScopeResult:
     kind: str  # org, repo, team
     id: str
     developers: int
+    measure: str  # what throughput counts in this group: merged PRs or commits
     multiplier: Figure
     within_author: Figure
     window: dict[str, Figure]  # ratio metric -> figure over the window
@@ -656,8 +777,9 @@ class Analysis:
     hidden: Counter[str]  # scope kind -> groups hidden for privacy
 
 
-def analyse(store: Store, settings: Settings) -> Analysis:
+def analyse(store: Store, settings: Settings, prs: PullRequestData | None = None) -> Analysis:
     facts = read_facts(store, settings)
+    facts.prs = prs or PullRequestData()
     baseline = settings.baseline()
     window = window_of(facts.changes, settings.window_weeks, _scanned_on(facts.repos))
     if isinstance(baseline, Period) and window is not None and baseline.end >= window.start:
@@ -679,8 +801,20 @@ def analyse(store: Store, settings: Settings) -> Analysis:
         if people < settings.min_group_size:
             result.hidden[kind] += 1
             continue
-        result.scopes.append(_scope(kind, scope_id, changes, people, result))
+        result.scopes.append(_scope(kind, scope_id, changes, _scope_prs(kind, scope_id, changes, facts.prs), result))
     return result
+
+
+def _scope_prs(kind: str, scope_id: str, changes: Sequence[Change], prs: PullRequestData) -> list[MergedPr] | None:
+    """The group's merged PRs when every repository of its counted commits has PR data, else None (commits)."""
+    repos = {change.repo for change in changes}
+    if not repos or not repos <= prs.repos:
+        return None
+    if kind == "repo":
+        return [pr for pr in prs.merged if pr.repo == scope_id]
+    if kind == "team":
+        return [pr for pr in prs.merged if pr.team == scope_id and pr.repo in repos]
+    return [pr for pr in prs.merged if pr.repo in repos]
 
 
 def _scanned_on(repos: Sequence[RepoInfo]) -> datetime.date | None:
@@ -718,8 +852,11 @@ def scopes_of(changes: Sequence[Change]) -> list[tuple[str, str, list[Change]]]:
     return found
 
 
-def _scope(kind: str, scope_id: str, changes: Sequence[Change], people: int, analysis: Analysis) -> ScopeResult:
+def _scope(
+    kind: str, scope_id: str, changes: Sequence[Change], prs: list[MergedPr] | None, analysis: Analysis
+) -> ScopeResult:
     settings = analysis.settings
+    people = len({change.developer for change in changes})
 
     def rng(metric: str, length: str) -> random.Random:
         # One stream per figure, named by what it measures: a figure does not depend on which others exist.
@@ -730,13 +867,19 @@ def _scope(kind: str, scope_id: str, changes: Sequence[Change], people: int, ana
             r.metric: bootstrap_figure(r, settings, rng(r.metric, period.length), period.length) for r in ratios(group)
         }
 
+    def in_period(period: Period) -> Group:
+        return Group(
+            [change for change in changes if period.holds(change.day)],
+            None if prs is None else [pr for pr in prs if period.holds(pr.day)],
+        )
+
     no_window = _insufficient("no complete week with counted commits")
-    result = ScopeResult(
-        kind, scope_id, people, no_window, no_window, {}, {}, periodic_rows(kind, scope_id, changes, settings)
-    )
+    measure = MEASURE if prs is None else MEASURE_PRS
+    rows = periodic_rows(kind, scope_id, changes, settings, prs)
+    result = ScopeResult(kind, scope_id, people, measure, no_window, no_window, {}, {}, rows)
     if analysis.window is None:
         return result
-    window = Group([change for change in changes if analysis.window.holds(change.day)])
+    window = in_period(analysis.window)
     hidden = _hidden(window, analysis.window, settings)
     if hidden is not None:
         result.multiplier = result.within_author = hidden
@@ -746,7 +889,7 @@ def _scope(kind: str, scope_id: str, changes: Sequence[Change], people: int, ana
     if analysis.baseline is None:
         result.multiplier = result.within_author = Figure(n=len(window.developers), reason=analysis.baseline_reason)
     else:
-        baseline = Group([change for change in changes if analysis.baseline.holds(change.day)])
+        baseline = in_period(analysis.baseline)
         hidden = _hidden(baseline, analysis.baseline, settings)
         if hidden is not None:
             result.multiplier = result.within_author = hidden
@@ -783,7 +926,9 @@ def _figure_rows(kind: str, scope_id: str, period: Period, figures: dict[str, Fi
     ]
 
 
-def periodic_rows(kind: str, scope_id: str, changes: Sequence[Change], settings: Settings) -> list[MetricValue]:
+def periodic_rows(
+    kind: str, scope_id: str, changes: Sequence[Change], settings: Settings, prs: Sequence[MergedPr] | None = None
+) -> list[MetricValue]:
     """Counts and ratios of every week and month with at least privacy.min_group_size active developers,
     with delta-method intervals over developers."""
     rows: list[MetricValue] = []
@@ -791,8 +936,11 @@ def periodic_rows(kind: str, scope_id: str, changes: Sequence[Change], settings:
         by_period: dict[datetime.date, list[Change]] = defaultdict(list)
         for change in changes:
             by_period[start_of(change.day)].append(change)
+        prs_by_period: dict[datetime.date, list[MergedPr]] = defaultdict(list)
+        for pr in prs or ():
+            prs_by_period[start_of(pr.day)].append(pr)
         for start, members in sorted(by_period.items()):
-            group = Group(members)
+            group = Group(members, None if prs is None else prs_by_period.get(start, []))
             if len(group.developers) >= settings.min_group_size:  # else the row could describe one person
                 rows += _period_rows(kind, scope_id, start.isoformat(), length, group, settings)
     return rows
@@ -812,6 +960,10 @@ def _period_rows(
         members = [change for change in group.changes if change.cls in classes]
         rows.append(row(f"throughput.commits{suffix}", len(members), developers))
         rows.append(row(f"throughput.changed_lines{suffix}", sum(change.lines for change in members), developers))
+    if group.prs is not None:
+        for suffix, ai in (("", None), (".ai", True), (".human", False)):
+            merged = sum(1 for pr in group.prs if ai is None or pr.ai == ai)
+            rows.append(row(f"throughput.merged_prs{suffix}", merged, developers))
     for ratio in ratios(group):
         if ratio.value is None:
             continue  # nothing to divide: no followed lines or no commits old enough, so no row
@@ -835,6 +987,9 @@ def inputs_hash(store: Store, settings: Settings) -> str:
         "SELECT key, kind, team FROM identities ORDER BY key",
         "SELECT repo_id, count(*) FROM hunks GROUP BY repo_id ORDER BY repo_id",
         "SELECT id, data_through FROM repos ORDER BY id",
+        "SELECT repo_id, number, state, merged_at, author_login, updated_at FROM pull_requests "
+        "ORDER BY repo_id, number",
+        "SELECT repo_id, pr_number, sha FROM pr_commits ORDER BY repo_id, pr_number, sha",
     )
     for query in queries:
         digest.update(b"\n--")
@@ -850,7 +1005,7 @@ def analyze(store: Store, config: Config) -> int:
     digest = inputs_hash(store, settings)
     if store.metric_inputs_hash("throughput.multiplier") == digest:
         return 0
-    analysis = analyse(store, settings)
+    analysis = analyse(store, settings, read_pull_requests(store, config))
     rows = [row for scope in analysis.scopes for row in scope.rows]
     if not any(row.metric == "throughput.multiplier" for row in rows):
         # Always one row, so that the inputs hash is stored and an unchanged rescan skips this work.
@@ -868,11 +1023,12 @@ def report(
     """Computed from the facts with the analyzer's own code and seed, so without overrides it equals what
     the last scan stored; --window and --baseline overrides cannot be read from stored values."""
     settings = Settings.of(config, window_weeks=window_weeks, baseline=baseline)
-    analysis = analyse(store, settings)
+    analysis = analyse(store, settings, read_pull_requests(store, config))
     repos = analysis.facts.repos
     newest = max((repo.data_through for repo in repos if repo.data_through), default=None)
+    org = next((scope for scope in analysis.scopes if scope.kind == "org"), None)
     return {
-        "measure": MEASURE,
+        "measure": org.measure if org is not None else MEASURE,
         "window": analysis.window.as_json() | {"weeks": settings.window_weeks} if analysis.window else None,
         "baseline": analysis.baseline.as_json() if analysis.baseline else None,
         "baseline_reason": analysis.baseline_reason,
@@ -919,6 +1075,7 @@ def _scope_json(scope: ScopeResult) -> dict[str, Any]:
         "kind": scope.kind,
         "id": scope.id,
         "developers": scope.developers,
+        "measure": scope.measure,
         "multiplier": scope.multiplier.as_json(),
         "within_author": scope.within_author.as_json(),
         "ai_vs_human": {
@@ -983,7 +1140,7 @@ def _render_scope(scope: dict[str, Any]) -> list[str]:
     lines.append(f"  productivity multiplier: {text}")
     if multiplier["value"] is not None:
         lines.append(
-            f"    {multiplier['window_rate']:.2f} {MEASURE} in the window, {multiplier['baseline_rate']:.2f} "
+            f"    {multiplier['window_rate']:.2f} {scope['measure']} in the window, {multiplier['baseline_rate']:.2f} "
             "in the baseline"
         )
     within = _number(scope["within_author"], unit="x", n_counts="developers active in both periods")

@@ -465,7 +465,7 @@ def test_cli_prints_the_multiplier_with_its_interval_and_json_trust_signals(
         "insufficient data: configure throughput.baseline_start/baseline_end"
     )
     assert set(answer) >= {"definitions", "data_through", "partial_history", "failed", "settings", "measure"}
-    assert answer["definitions"]["throughput.multiplier"].startswith("Commits per active developer-week")
+    assert answer["definitions"]["throughput.multiplier"].startswith("Throughput per active developer-week")
     assert answer["failed"] == [{"target": "/src/gone", "stage": "history", "reason": "not a git repository"}]
     assert answer["data_through"] == "2024-03-19T12:00:00Z"
 
