@@ -1141,25 +1141,20 @@ def write_identities(store: Store, settings: Settings, classifier: Classifier) -
 WEEK_OF = "date(c.committer_time, 'unixepoch', '-6 days', 'weekday 1')"
 # One pass over the reachable non-merge commits for every scope: (repository, team of the credited identity,
 # week, exclusion, class) counts; the organisation, repository and team figures are sums of these groups.
+# One pass over the reachable non-merge commits for every scope: (repository, team and kind of the credited
+# identity, the identity, week, exclusion, class) counts; the organisation, repository and team figures and
+# their people are sums and unions of these groups.
 WEEKLY = f"""
-    SELECT p.identity, t.team, {WEEK_OF} AS week, coalesce(a.excluded, '') AS excluded, a.class, count(*)
+    SELECT p.identity, t.team, t.kind, a.credited_to, {WEEK_OF} AS week, coalesce(a.excluded, '') AS excluded,
+        a.class, count(*)
     FROM attributions a
     JOIN commits c ON c.repo_id = a.repo_id AND c.sha = a.sha
     JOIN reachable r ON r.repo_id = a.repo_id AND r.sha = a.sha
     JOIN repos p ON p.id = a.repo_id
     LEFT JOIN identities t ON t.key = a.credited_to
     WHERE c.is_merge = 0
-    GROUP BY p.identity, t.team, week, excluded, a.class
+    GROUP BY p.identity, t.team, t.kind, a.credited_to, week, excluded, a.class
 """  # noqa: S608
-PEOPLE = """
-    SELECT DISTINCT p.identity, i.team, a.credited_to
-    FROM attributions a
-    JOIN commits c ON c.repo_id = a.repo_id AND c.sha = a.sha
-    JOIN reachable r ON r.repo_id = a.repo_id AND r.sha = a.sha
-    JOIN repos p ON p.id = a.repo_id
-    JOIN identities i ON i.key = a.credited_to AND i.kind = 'person'
-    WHERE c.is_merge = 0 AND a.excluded IS NULL
-"""
 SCOPE_KINDS = ("org", "repo", "team")
 
 
@@ -1173,17 +1168,16 @@ def _scope_ids(repo: str, team: str | None) -> Iterator[tuple[str, str]]:
 
 def metric_rows(store: Store, settings: Settings) -> list[MetricValue]:
     """Weekly commits per class, AI share and exclusions, per organisation, repository and team; groups of
-    fewer than `privacy.min_group_size` people are left out."""
+    fewer than `privacy.min_group_size` people (persons credited with a commit not excluded) are left out."""
     people: dict[tuple[str, str], set[str]] = {}
-    for repo, team, person in store.db.execute(PEOPLE):
-        for scope in _scope_ids(repo, team):
-            people.setdefault(scope, set()).add(person)
     weeks: dict[tuple[str, str, str], dict[str, int]] = {}
-    for repo, team, week, excluded, cls, count in store.db.execute(WEEKLY):
+    for repo, team, kind, credited, week, excluded, cls, count in store.db.execute(WEEKLY):
         name = "excluded" if excluded else cls
         for scope_kind, scope_id in _scope_ids(repo, team):
             counts = weeks.setdefault((scope_kind, scope_id, week), {})
             counts[name] = counts.get(name, 0) + count
+            if kind == "person" and not excluded:
+                people.setdefault((scope_kind, scope_id), set()).add(credited)
     rows: list[MetricValue] = []
     for (scope_kind, scope_id, week), counts in sorted(
         weeks.items(), key=lambda item: (SCOPE_KINDS.index(item[0][0]), item[0][1], item[0][2])

@@ -366,6 +366,12 @@ def _migration_hosts(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="0006_attribution_class_index")
+def _migration_attribution_class_index(db: sqlite_utils.Database) -> None:
+    # No query selects attributions by class alone; the index only slowed every attribution write.
+    db.execute("DROP INDEX IF EXISTS attributions_by_class")
+
+
 SCHEMA_VERSION = len(MIGRATIONS._migrations)
 
 # Built from the constant column lists of the records, never from input.
