@@ -143,6 +143,9 @@ class CodeConfig:
         minimum=1,
     )
     exclude: tuple[str, ...] = setting(DEFAULT_EXCLUDES, "glob patterns of paths never measured (** spans folders)")
+    languages: tuple[str, ...] = setting(
+        (), 'languages measured, e.g. ["python", "go"]; files of others are excluded; empty = every language'
+    )
     max_file_bytes: int = setting(1 << 20, "larger files are skipped with a recorded reason", minimum=1024)
     hunks_days: int = setting(
         365, "days of history whose changed line ranges (hunks) are read for hotspots and churn", minimum=1

@@ -372,6 +372,13 @@ def _migration_attribution_class_index(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX IF EXISTS attributions_by_class")
 
 
+@MIGRATIONS(name="0007_snapshot_blob_index")
+def _migration_snapshot_blob_index(db: sqlite_utils.Database) -> None:
+    # Snapshots are read by revision and joined to blob_metrics on its own key; an index by blob, a
+    # random key, made each snapshot write touch pages all over the file (about 3x the write cost).
+    db.execute("DROP INDEX IF EXISTS snapshots_by_blob")
+
+
 SCHEMA_VERSION = len(MIGRATIONS._migrations)
 
 # Built from the constant column lists of the records, never from input.

@@ -29,6 +29,7 @@ from devmetrics.analyzers.code.records import (
 from devmetrics.analyzers.code.snapshots import pick_revisions, unpack_block_hashes
 from devmetrics.analyzers.code.stage import CodeOutcome
 from devmetrics.config import CodeConfig, Config, ScanConfig
+from devmetrics.errors import ConfigError
 from devmetrics.scan import scan
 from devmetrics.store import Store
 from tests.helpers import query, run_cli, scalar
@@ -379,6 +380,27 @@ def test_new_exclusion_rules_list_snapshots_again(tmp_path: Path, engine: Engine
     assert again.revisions == 1
     assert scalar(db, "SELECT excluded FROM snapshots WHERE path = 'ok.py'") == "glob:ok.py"
     assert scalar(db, "SELECT excluded FROM snapshots WHERE path = 'vendor/lib.py'") is None
+
+
+def test_languages_setting_leaves_other_languages_out(tmp_path: Path, engine: Engine) -> None:
+    repo = build_repo(tmp_path / "repo", EXCLUSION_SPECS)
+    db = tmp_path / "d.db"
+    outcome = scan_code(db, repo, config_for(engine, languages=("javascript",)))
+    excluded = dict(query(db, "SELECT path, excluded FROM snapshots"))
+    assert excluded["ok.py"] == "language:python"
+    assert excluded["third/thing.js"] == "linguist-vendored"  # its language is measured: the next rule decides
+    assert outcome.excluded["language:python"] == 7
+    measured = {row[0] for row in query(db, "SELECT s.path FROM snapshots s JOIN blob_metrics b USING (blob)")}
+    assert measured == {"web/bundle.js"}
+    again = scan_code(db, repo, config_for(engine))  # the setting is part of the rules: listed again
+    assert again.revisions == 1
+    assert scalar(db, "SELECT excluded FROM snapshots WHERE path = 'ok.py'") is None
+
+
+def test_unknown_language_is_a_configuration_error(tmp_path: Path, engine: Engine) -> None:
+    repo = build_repo(tmp_path / "repo", EXCLUSION_SPECS)
+    with pytest.raises(ConfigError, match=r"code.languages: 'cobol' not known; use some of .*python"):
+        scan_code(tmp_path / "d.db", repo, config_for(engine, languages=("python", "cobol")))
 
 
 def test_syntax_error_and_binary_file_are_recorded(tmp_path: Path, engine: Engine) -> None:

@@ -54,6 +54,13 @@ class _Counter:
             self.visit(statement, nesting, owner)
 
     def visit(self, node: ast.AST, nesting: int, owner: FunctionNode | None) -> None:
+        kind = type(node)
+        if kind in _LEAVES:
+            return
+        if kind in _PLAIN:  # the most common nodes first, without pattern matching
+            for child in _children(node):
+                self.visit(child, nesting, owner)
+            return
         match node:
             case ast.If():
                 self._if(node, nesting, owner, is_elif=False)
@@ -65,22 +72,22 @@ class _Counter:
                 self._match(node, nesting, owner)
             case ast.IfExp():
                 self.total += 1 + nesting
-                self.visit_all(ast.iter_child_nodes(node), nesting + 1, owner)
+                self.visit_all(_children(node), nesting + 1, owner)
             case ast.BoolOp():
                 self.total += 1
                 self.visit_all(node.values, nesting, owner)
             case ast.Lambda():
-                self.visit_all(ast.iter_child_nodes(node), nesting + 1, owner)
+                self.visit_all(_children(node), nesting + 1, owner)
             case ast.FunctionDef() | ast.AsyncFunctionDef():
                 level = nesting if _is_wrapper(owner, node) else nesting + 1
-                self.visit_all(ast.iter_child_nodes(node), level, node)
+                self.visit_all(_children(node), level, node)
             case ast.ClassDef():
-                self.visit_all(ast.iter_child_nodes(node), nesting, None)
+                self.visit_all(_children(node), nesting, None)
             case ast.Call(func=ast.Name(id=called)):
                 self.recursive |= called == self.name
-                self.visit_all(ast.iter_child_nodes(node), nesting, owner)
+                self.visit_all(_children(node), nesting, owner)
             case _:
-                self.visit_all(ast.iter_child_nodes(node), nesting, owner)
+                self.visit_all(_children(node), nesting, owner)
 
     def _if(self, node: ast.If, nesting: int, owner: FunctionNode | None, *, is_elif: bool) -> None:
         self.total += 1 if is_elif else 1 + nesting
@@ -121,6 +128,36 @@ class _Counter:
             if case.guard is not None:
                 self.visit(case.guard, nesting + 1, owner)
             self.visit_all(case.body, nesting + 1, owner)
+
+
+# Nodes that hold nothing the count looks at (names, constants, contexts, operators), and common ones that
+# only pass the visit on to their children: deciding these by type alone keeps the visit cheap.
+_LEAVES = frozenset(
+    {ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.Pass, ast.Break, ast.Continue, ast.Global}
+    | {ast.Nonlocal, ast.alias}
+    | set(ast.operator.__subclasses__())
+    | set(ast.unaryop.__subclasses__())
+    | set(ast.cmpop.__subclasses__())
+    | set(ast.boolop.__subclasses__())
+)
+_PLAIN = frozenset(
+    {ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Attribute, ast.Subscript, ast.Tuple}
+    | {ast.List, ast.Dict, ast.Set, ast.Compare, ast.BinOp, ast.UnaryOp, ast.keyword, ast.arguments, ast.arg}
+    | {ast.JoinedStr, ast.FormattedValue, ast.Starred, ast.Slice, ast.With, ast.AsyncWith, ast.withitem}
+    | {ast.Raise, ast.Assert, ast.Delete, ast.Import, ast.ImportFrom, ast.Await, ast.Yield, ast.YieldFrom}
+)
+
+
+def _children(node: ast.AST) -> Iterator[ast.AST]:
+    """`ast.iter_child_nodes`, without the generator of `ast.iter_fields` in between."""
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, ast.AST):
+                    yield item
+        elif isinstance(value, ast.AST):
+            yield value
 
 
 def elif_branch(node: ast.If) -> ast.If | None:

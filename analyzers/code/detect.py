@@ -48,6 +48,7 @@ INTERPRETERS: dict[str, str] = {
     "ts-node": "typescript",
     "tsx": "typescript",
 }
+LANGUAGES = frozenset({*EXTENSIONS.values(), *CASE_SENSITIVE_EXTENSIONS.values(), *INTERPRETERS.values()})
 _VERSIONED_INTERPRETER = re.compile(r"^(python|pypy)[0-9.]*$")
 
 BINARY_PROBE_BYTES = 8000  # git's buffer_is_binary looks at the same prefix

@@ -12,14 +12,22 @@ import hashlib
 import json
 import math
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import pathspec
 from pathspec.patterns.gitignore.basic import GitIgnoreBasicPattern
 
 from devmetrics.analyzers.code.records import STATUS_MINIFIED, STATUS_UNSUPPORTED, BlobMeasurement
-from devmetrics.collectors.blobs import Attributes, AttributesFile, CatFile, TreeEntry, list_tree, read_attributes
+from devmetrics.collectors.blobs import (
+    ATTRIBUTES_FILE,
+    Attributes,
+    AttributesFile,
+    CatFile,
+    TreeEntry,
+    read_attributes,
+)
+from devmetrics.collectors.trees import walk_trees
 from devmetrics.config import CodeConfig
 from devmetrics.errors import ConfigError
 
@@ -111,6 +119,7 @@ class ExclusionRules:
 
     globs: tuple[str, ...]
     max_bytes: int
+    languages: frozenset[str] = frozenset()  # empty: every language
     _spec: pathspec.PathSpec[GitIgnoreBasicPattern] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -120,15 +129,27 @@ class ExclusionRules:
 
     @classmethod
     def of(cls, config: CodeConfig) -> ExclusionRules:
-        return cls(tuple(config.exclude), config.max_file_bytes)
+        from devmetrics.analyzers.code.detect import LANGUAGES
+
+        unknown = sorted(set(config.languages) - LANGUAGES)
+        if unknown:
+            raise ConfigError(
+                f"code.languages: {', '.join(map(repr, unknown))} not known; use some of {', '.join(sorted(LANGUAGES))}"
+            )
+        return cls(tuple(config.exclude), config.max_file_bytes, frozenset(config.languages))
 
     @property
     def rules_hash(self) -> str:
-        text = json.dumps({"exclude": self.globs, "max_file_bytes": self.max_bytes}, sort_keys=True)
+        rules: dict[str, object] = {"exclude": self.globs, "max_file_bytes": self.max_bytes}
+        if self.languages:  # absent when unset: snapshots listed before the setting existed stay valid
+            rules["languages"] = sorted(self.languages)
+        text = json.dumps(rules, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def reason(self, entry: TreeEntry, attributes: Attributes) -> str | None:
-        """Why the file is left out of code metrics, or None: globs, then linguist attributes, then size."""
+    def reason(self, entry: TreeEntry, attributes: Attributes, language: str) -> str | None:
+        """Why the file is left out of code metrics, or None: its language, globs, linguist attributes, size."""
+        if self.languages and language not in self.languages:
+            return f"language:{language}"
         check = self._spec.check_file(entry.path)
         if check.include and check.index is not None:
             return f"glob:{self.globs[check.index]}"
@@ -162,27 +183,58 @@ class SnapshotFile:
 
 
 class SnapshotLister:
-    """Lists the code files of revisions of one repository, with caches shared across its revisions."""
+    """Lists the code files of revisions of one repository, with caches shared across its revisions.
+
+    A file's entry in a snapshot depends only on its path, blob, mode and the revision's
+    `.gitattributes` files, so each such combination is worked out once per repository.
+    """
 
     def __init__(self, repo_path: str, target: str, cat_file: CatFile, rules: ExclusionRules) -> None:
         from devmetrics.analyzers.code import detect
 
         self._detect = detect.detect_language
         self.repo_path, self.target, self.cat_file, self.rules = repo_path, target, cat_file, rules
-        self._attributes: dict[tuple[str, str], AttributesFile] = {}
+        self._attribute_files: dict[tuple[str, str], AttributesFile] = {}
+        self._attribute_sets: dict[tuple[tuple[str, str], ...], tuple[int, Attributes]] = {}
+        self._files: dict[tuple[str, bytes | None, str, str, int], SnapshotFile | None] = {}
         self._by_path: dict[str, str | None] = {}
         self._by_shebang: dict[tuple[str, str], str | None] = {}
 
-    def list(self, revision: str) -> list[SnapshotFile]:
-        entries = list_tree(self.repo_path, revision, target=self.target)
-        attributes = read_attributes(self.cat_file, entries, self._attributes)
+    def list_many(self, chain: Sequence[str], revisions: Sequence[str]) -> Iterator[tuple[str, list[SnapshotFile]]]:
+        """(revision, its code files) for each of `revisions`: commits of the first-parent `chain`
+        (HEAD first), newest first."""
+        for revision, entries in walk_trees(self.repo_path, chain, revisions, target=self.target):
+            yield revision, self._snapshot(entries)
+
+    def _snapshot(self, entries: Sequence[TreeEntry]) -> list[SnapshotFile]:
+        attributes_id, attributes = self._attributes_of(entries)
         files = []
+        known = self._files
         for entry in entries:
-            language = self._language(entry)
-            if language is not None:
-                reason = self.rules.reason(entry, attributes)
-                files.append(SnapshotFile(entry.path, entry.path_raw, entry.blob, language, reason))
+            key = (entry.path, entry.path_raw, entry.blob, entry.mode, attributes_id)
+            if key in known:
+                file = known[key]
+            else:
+                file = known[key] = self._file(entry, attributes)
+            if file is not None:
+                files.append(file)
         return files
+
+    def _file(self, entry: TreeEntry, attributes: Attributes) -> SnapshotFile | None:
+        language = self._language(entry)
+        if language is None:
+            return None
+        return SnapshotFile(
+            entry.path, entry.path_raw, entry.blob, language, self.rules.reason(entry, attributes, language)
+        )
+
+    def _attributes_of(self, entries: Sequence[TreeEntry]) -> tuple[int, Attributes]:
+        sources = [entry for entry in entries if entry.path.rsplit("/", 1)[-1] == ATTRIBUTES_FILE]
+        key = tuple((entry.path, entry.blob) for entry in sources)
+        if key not in self._attribute_sets:
+            attributes = read_attributes(self.cat_file, sources, self._attribute_files)
+            self._attribute_sets[key] = (len(self._attribute_sets), attributes)
+        return self._attribute_sets[key]
 
     def _language(self, entry: TreeEntry) -> str | None:
         if entry.path not in self._by_path:
@@ -223,6 +275,11 @@ class MeasuredBlob:
     language: str  # the key it is stored under: the language the snapshot gave its path
     path: str
     measurement: BlobMeasurement | None  # None: the repository does not have the blob
+
+
+def load_engines() -> None:
+    """Import the measuring engines (a worker's first task would otherwise)."""
+    import devmetrics.analyzers.code.measure  # noqa: F401
 
 
 def measure_task(task: MeasureTask) -> list[MeasuredBlob]:

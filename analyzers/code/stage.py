@@ -33,6 +33,7 @@ from devmetrics.analyzers.code.snapshots import (
     SnapshotLister,
     blob_metric_row,
     function_metric_rows,
+    load_engines,
     measure_task,
     parse_chain,
     pick_revisions,
@@ -188,12 +189,14 @@ def _update_snapshots(
     outcome.revisions_kept = len(wanted) - len(todo)
     if not todo:
         return
+    if not recorded or len(todo) > 1:  # much to measure: workers start while the trees are listed
+        context.workers.warm_up()
     if context.minified is None:
         context.minified = blobs_with_status(store, context.version, STATUS_MINIFIED)
     excluded: dict[str, set[str]] = {}
     with CatFile(ref.path, target=outcome.target) as cat_file:
         lister = SnapshotLister(ref.path, outcome.target, cat_file, rules)
-        for batch in _batches(lister, todo):
+        for batch in _batches(lister, [sha for sha, _ in chain], todo):
             _measure_batch(context, ref, batch, outcome)
             for revision, files in batch:
                 _store_snapshot(context, repo_id, revision, files, rules.rules_hash)
@@ -219,13 +222,15 @@ def _relabel(store: Store, repo_id: int, picked: Sequence[Revision], recorded: d
                 relabel_revision(store, repo_id, sha, kind)
 
 
-def _batches(lister: SnapshotLister, todo: Sequence[Revision]) -> Iterator[list[tuple[Revision, list[SnapshotFile]]]]:
+def _batches(
+    lister: SnapshotLister, chain: Sequence[str], todo: Sequence[Revision]
+) -> Iterator[list[tuple[Revision, list[SnapshotFile]]]]:
     """Listed revisions, in batches of about BATCH_FILES snapshot rows, HEAD first."""
+    by_sha = {revision.sha: revision for revision in todo}
     batch: list[tuple[Revision, list[SnapshotFile]]] = []
     rows = 0
-    for revision in todo:
-        files = lister.list(revision.sha)
-        batch.append((revision, files))
+    for sha, files in lister.list_many(chain, [revision.sha for revision in todo]):
+        batch.append((by_sha[sha], files))
         rows += len(files)
         if rows >= BATCH_FILES:
             yield batch
@@ -359,6 +364,14 @@ class _Workers:
         if self._pool is None:
             self._pool = make_executor(self.config, len(tasks))
         yield from _in_order(self._pool, tasks, ahead=2 * max(1, self.count))
+
+    def warm_up(self) -> None:
+        """Start the pool and have each worker load the engines now, not when the first task arrives."""
+        if self._pool is not None or self.count <= 1:
+            return
+        self._pool = make_executor(self.config, self.count)
+        for _ in range(self.count):
+            self._pool.submit(load_engines)
 
     def shutdown(self) -> None:
         if self._pool is not None and self._pool is not self._given:

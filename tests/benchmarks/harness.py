@@ -28,9 +28,20 @@ def cached_repo(n_commits: int, seed: int = 5, **options: Any) -> Path:
     return path
 
 
+def timed_env() -> dict[str, str]:
+    """The environment timed commands run in: git's test environment, and Python as installed.
+
+    A development shell may set PYTHONDONTWRITEBYTECODE; an installed tool (and the baselines, installed
+    by pip into their own environments) runs from cached bytecode, so timed commands may write it.
+    """
+    env = git_env()
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def run(command: Sequence[str], *, env: Mapping[str, str] | None = None, stdout: int | None = None) -> float:
     """Wall seconds of one run of `command`; fails loudly when the command fails."""
-    full_env = git_env()
+    full_env = timed_env()
     full_env.update(env or {})
     started = time.perf_counter()
     subprocess.run(command, env=full_env, check=True, stdout=stdout or subprocess.DEVNULL)
@@ -81,7 +92,7 @@ def _tree_rss_kib(root: int) -> int:
 
 def peak_tree_memory_mib(command: Sequence[str], *, interval: float = 0.02) -> float:
     """Run `command` and sample the summed RSS of its whole process tree; the peak in MiB."""
-    process = subprocess.Popen(command, env=git_env(), stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(command, env=timed_env(), stdout=subprocess.DEVNULL)
     peak = 0
     done = threading.Event()
 

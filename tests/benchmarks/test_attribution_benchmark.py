@@ -26,8 +26,7 @@ from devmetrics.analyzers import attribution
 from devmetrics.config import AttributionConfig, AttributionRuleConfig, Config, ExclusionsConfig, PrivacyConfig
 from devmetrics.store import Store
 from tests.attribution_helpers import synthetic_history, synthetic_store
-from tests.benchmarks.harness import alternate, cached_repo, median, run
-from tests.repo_builder import git_env
+from tests.benchmarks.harness import alternate, cached_repo, median, run, timed_env
 
 STORED_COMMITS = 100_000
 SCANNED_COMMITS = 20_000
@@ -148,7 +147,7 @@ def full_history_scan(repo: Path) -> tuple[float, float]:
             str(Path(folder) / "full.db"),
         ]
         started = time.perf_counter()
-        done = subprocess.run(command, env=git_env(), check=True, capture_output=True, text=True)
+        done = subprocess.run(command, env=timed_env(), check=True, capture_output=True, text=True)
         elapsed = time.perf_counter() - started
     for line in done.stderr.splitlines():
         found = re.match(r"analyzer attribution: \d+ metric rows in ([0-9.]+) s", json.loads(line)["message"])
