@@ -286,14 +286,6 @@ def _radon_raw(source: str) -> RawCounts:
     return RawCounts(*(int(value) for value in module))
 
 
-def _logical_lines(group: list[tokenize.TokenInfo]) -> int:
-    """radon's logical lines of one group (`if x: y` is two, `a; b` two): radon's own `_logical`, called only
-    when a `:` or `;` makes it more than one statement's single line."""
-    if any(token.type == tokenize.OP and token.string in _LOGICAL_SEPARATORS for token in group):
-        return int(_logical([*group, _END_TOKEN]))
-    return 1
-
-
 class _LineScan:
     """radon.raw.analyze's classification, from one token stream.
 
@@ -340,15 +332,31 @@ class _LineScan:
         self.single_comments += 1
 
     def _logical_line(self, group: list[tokenize.TokenInfo]) -> None:
-        first = group[0].start[0]
-        last = max(token.end[0] for token in group if token.type != tokenize.NEWLINE)
+        # One pass over the group (this runs for every statement of every file): its last line, whether it
+        # holds a `:` or `;`, and whether it is a lone string.
+        first = last = group[0].start[0]
+        significant = 0
+        lone_string = separated = False
+        for token in group:
+            kind = token.type
+            if kind == tokenize.NEWLINE:
+                continue
+            end = token.end[0]
+            if end > last:
+                last = end
+            if kind == tokenize.NL:
+                continue
+            significant += 1
+            lone_string = kind == tokenize.STRING and significant == 1
+            separated = separated or (kind == tokenize.OP and token.string in _LOGICAL_SEPARATORS)
         # A backslash continued into a blank line: radon's group then swallows the lines after it.
         self.regrouped |= group[-1].start[0] > last
         numbers = range(first, last + 1)
         self.covered.update(numbers)
-        self.lloc += _logical_lines(group)
-        significant = [token for token in group if token.type not in _LINE_END_TOKENS]
-        if len(significant) == 1 and significant[0].type == tokenize.STRING:
+        # radon's logical lines (`if x: y` is two, `a; b` two): its own `_logical`, when a `:` or `;` may
+        # make the group more than one.
+        self.lloc += int(_logical([*group, _END_TOKEN])) if separated else 1
+        if lone_string:
             self._docstring(numbers)
         else:
             for number in numbers:
