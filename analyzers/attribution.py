@@ -188,6 +188,7 @@ UNJOINED_ROWS = (
     "FROM commits WHERE repo_id = ?"
 )
 ANY_STORED = "SELECT 1 FROM attributions WHERE repo_id = ? LIMIT 1"
+DAY_SECONDS = 86_400
 COUNT_COMMITS = "SELECT count(*) FROM commits WHERE repo_id = ?"
 COUNT_CURRENT = "SELECT count(*) FROM attributions WHERE repo_id = ? AND rules_hash = ?"
 DIRTY_ROWS = (
@@ -391,6 +392,7 @@ class Classifier:
         self._persons: dict[tuple[str, str], bool] = {}
         self._people: dict[tuple[str, str, str, str], People] = {}
         self._trailers: dict[str, tuple[Evidence, ...]] = {}
+        self._before_era: dict[int, Evidence] = {}
         self._fields = {name for name in (*COMMIT_FIELDS, *PR_FIELDS) if self.ruleset.has_field(name)}
         self._subject_test = self.ruleset.quick_tests.get("subject")
         self._body_test = self.ruleset.quick_tests.get("body")
@@ -451,8 +453,14 @@ class Classifier:
         """Human without evidence: sure before the AI era (by committer date: author dates can be years
         off), less so after it, because markers can be switched off."""
         if committer_time < self.era_start:
-            day = datetime.datetime.fromtimestamp(committer_time, datetime.UTC).date().isoformat()
-            item = Evidence("default.before-ai-era", "committer_date", day, HUMAN, None, None, BEFORE_ERA_CONFIDENCE)
+            day_number = committer_time // DAY_SECONDS  # commits share days: one Evidence per day
+            item = self._before_era.get(day_number)
+            if item is None:
+                day = datetime.datetime.fromtimestamp(committer_time, datetime.UTC).date().isoformat()
+                item = Evidence(
+                    "default.before-ai-era", "committer_date", day, HUMAN, None, None, BEFORE_ERA_CONFIDENCE
+                )
+                self._before_era[day_number] = item
             return BEFORE_ERA, [item]
         return UNMARKED, []
 
@@ -649,6 +657,7 @@ class RepoAttribution:
     main_line: merges.MainLine | None = None  # HEAD's first-parent chain and its merges, worked out once
     pr_evidence: dict[str, list[Evidence]] = field(default_factory=dict)  # sha -> evidence its PRs pass to it
     pr_mergers: dict[str, str] = field(default_factory=dict)  # sha -> login of whoever merged its PR
+    first_time: bool = False  # the repository had no attribution rows before this pass
 
     def run_rule_change(self, before: tuple[Rule, ...]) -> int:
         """After a change of the rules alone: attribute again only the commits whose rows can change and
@@ -851,6 +860,7 @@ class RepoAttribution:
     def _joined_rows(self, shas: list[str] | None) -> Iterator[tuple[Any, ...]]:
         if shas is None:
             stored = self.store.db.execute(ANY_STORED, [self.repo.id]).fetchone() is not None
+            self.first_time = not stored
             # A repository attributed for the first time has no rows to join.
             yield from self.store.db.execute(JOINED_ROWS if stored else UNJOINED_ROWS, [self.repo.id])
             return
@@ -877,6 +887,8 @@ class RepoAttribution:
                     rows.append((repo_id, sha, *values, row_hash))
         conn = self.store.db.conn
         conn.executemany(UPSERT_ROW, rows)
+        if self.first_time:  # every row was just written with these settings
+            return
         # Rows whose values these settings did not change are marked as made with them, in one statement.
         conn.execute(
             "UPDATE attributions SET rules_hash = ? WHERE repo_id = ? AND rules_hash != ?",

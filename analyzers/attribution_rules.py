@@ -760,6 +760,7 @@ class RuleSet:
     by_trailer: dict[str, tuple[CompiledRule, ...]] = field(init=False)
     quick_tests: dict[str, QuickTest] = field(init=False)
     _memo: dict[tuple[str, ...], tuple[Evidence, ...]] = field(init=False, default_factory=dict)
+    _combined: dict[tuple[str, tuple[int, ...]], re.Pattern[str] | None] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         grouped: dict[str, list[CompiledRule]] = {}
@@ -791,6 +792,13 @@ class RuleSet:
         if not candidates:
             return ()
         rules = self.by_field[field_name]
+        if len(candidates) > 1:  # one search of the candidates combined rules most texts out at once
+            key = (field_name, candidates)
+            if key not in self._combined:
+                self._combined[key] = _prefilter(tuple(rules[index] for index in candidates))
+            combined = self._combined[key]
+            if combined is not None and combined.search(text) is None:
+                return ()
         found = (rules[index].evidence(field_name, text) for index in candidates)
         return tuple(item for item in found if item is not None)
 
