@@ -312,10 +312,17 @@ def merge_branch(subject: str) -> str:
     return (found["pr"] or found["branch"] or "") if found else ""
 
 
+# A line of the text starts with whitespace (what str.lstrip strips, newlines aside) or `>`, or the text
+# holds a fence: only then can prose_body drop lines.
+_MAY_DROP_LINES = re.compile(r"(?:^|\n)(?:[^\S\n]|>)|```|~~~")
+
+
 def prose_body(message: str) -> str:
     """The message after its subject paragraph, without quoted (`>`), indented or fenced lines: text a person
     wrote there, not a quoted log, an example trailer or a code sample."""
     rest = message.lstrip("\n").partition("\n\n")[2]
+    if not _MAY_DROP_LINES.search(rest):  # the common case: every line is prose, kept as it is
+        return rest
     lines: list[str] = []
     fenced = False
     for line in rest.split("\n"):

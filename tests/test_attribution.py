@@ -1221,3 +1221,21 @@ def test_a_change_of_rules_gives_the_rows_a_full_attribution_gives(
         finally:
             changed.close()
             fresh.close()
+
+
+def prose_lines(message: str) -> str:
+    """prose_body's definition, line by line: drop fenced, quoted (`>`) and indented lines."""
+    kept, fenced = [], False
+    for line in message.lstrip("\n").partition("\n\n")[2].split("\n"):
+        stripped = line.lstrip()
+        if stripped.startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced and not stripped.startswith(">") and not line.startswith(("\t", "    ")):
+            kept.append(line)
+    return "\n".join(kept)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(st.sampled_from(list("ab >`~-:\n\t\r\x0b\x0c\u3000\xa0")), max_size=40))
+def test_prose_body_keeps_its_definition_on_the_fast_path(message: str) -> None:
+    assert attribution.prose_body(message) == prose_lines(message)
