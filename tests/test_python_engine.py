@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import sys
+import sysconfig
 import textwrap
 import warnings
 from pathlib import Path
@@ -23,9 +24,9 @@ from radon.metrics import h_visit, mi_visit
 from radon.raw import analyze
 from radon.visitors import Function
 
-from devmetrics.analyzers.code import python_engine
+from devmetrics.analyzers.code import python_engine, python_lines
 from devmetrics.analyzers.code.cognitive_py import cognitive_complexity, max_nesting
-from devmetrics.analyzers.code.measure import measure_blob
+from devmetrics.analyzers.code.measure import decode, measure_blob
 from devmetrics.analyzers.code.records import (
     STATUS_NOT_UTF8,
     STATUS_OK,
@@ -128,7 +129,8 @@ def test_maintainability_and_halstead_equal_radon(sample: tuple[str, BlobMeasure
 def test_raw_counts_equal_radon_analyze(sample: tuple[str, BlobMeasurement]) -> None:
     source, measured = sample
     raw = analyze(source)
-    assert dataclasses.astuple(python_engine.scan_lines(source).raw) == tuple(raw)
+    assert dataclasses.astuple(python_lines.scan_lines(source).raw) == tuple(raw)
+    assert python_lines.scan_lines(source, parses=True) == python_lines.scan_lines(source)
     one_line_docstrings = count_one_line_docstrings(source)
     assert (measured.lines_total, measured.lines_code, measured.lines_blank) == (raw.loc, raw.sloc, raw.blank)
     assert measured.lines_comment == raw.comments + raw.multi + one_line_docstrings
@@ -158,7 +160,8 @@ def count_one_line_docstrings(source: str) -> int:
     ],
 )
 def test_raw_counts_equal_radon_on_odd_layouts(source: str) -> None:
-    assert dataclasses.astuple(python_engine.scan_lines(source).raw) == tuple(analyze(source))
+    assert dataclasses.astuple(python_lines.scan_lines(source).raw) == tuple(analyze(source))
+    assert python_lines.scan_lines(source, parses=True) == python_lines.scan_lines(source)
 
 
 STATEMENTS = (
@@ -185,6 +188,12 @@ STATEMENTS = (
     "for i in range(3): print(i); continue",
     "with open(p) as handle: handle.read()",
     "lambda: 0",
+    's = "# not a comment"  # a comment',
+    "u = 'é#'; v = 'ü'  # ü comment # twice",
+    'doc = """first # not\n# still not\nend"""  # after',
+    "w = f'{x}#{y}'",
+    "m = {\n    'a#': 1,  # inside\n    # alone\n}",
+    '"""doc"""  # a docstring with a comment is code',
 )
 
 
@@ -202,7 +211,34 @@ def test_raw_counts_equal_radon_on_generated_layouts(statements: list[str], newl
         expected = analyze(source)
     except SyntaxError:
         return  # e.g. a backslash at the very end: not code radon measures
-    assert dataclasses.astuple(python_engine.scan_lines(source).raw) == tuple(expected)
+    assert dataclasses.astuple(python_lines.scan_lines(source).raw) == tuple(expected)
+    assert python_lines.scan_lines(source, parses=True) == python_lines.scan_lines(source)
+
+
+def test_the_c_tokenizer_reads_every_line_of_the_standard_library_as_tokenize_does() -> None:
+    """Every field (counts, code, comment and docstring lines, comment texts) from both token streams, on a
+    sample of the standard library: real code of every shape, present on every machine."""
+    if not python_lines.compiled_stream_applies(""):
+        pytest.skip("the C token stream is used on CPython 3.11 only (later versions' tokenize uses it)")
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    sample = sorted(path for path in stdlib.rglob("*.py") if "site-packages" not in path.parts)[::25]
+    compared = 0
+    for path in sample:
+        source = decode(path.read_bytes(), "python")[0]
+        try:
+            python_engine.parse(source)
+            expected = python_lines.scan_lines(source)
+        except (SyntaxError, ValueError):
+            continue  # test data written not to parse
+        assert python_lines.scan_lines(source, parses=True) == expected, path
+        compared += 1
+    assert compared > 50
+
+
+def test_the_c_tokenizer_is_used_where_it_reads_lines_as_tokenize_does() -> None:
+    expected = sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 11)
+    assert python_lines.compiled_stream_applies("a = 1\r\nb = 2\r\n") is expected
+    assert python_lines.compiled_stream_applies("a = 1\rb = 2\n") is False  # a lone CR ends no line there
 
 
 def test_cognitive_agrees_with_the_package_except_where_documented() -> None:

@@ -21,6 +21,7 @@ BLAKE2b over the window's lines joined by "\\n", as a signed 64-bit integer so i
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import string
 from collections.abc import Iterable, Sequence, Set
@@ -41,8 +42,6 @@ MARKER_TEXT_CHARS = 200
 _MARKER = re.compile(r"\b(" + "|".join(MARKER_KINDS) + r")\b")
 _MARKER_TEXT_LEAD = " \t:-–—"
 _BLOCK_COMMENT_END = "*/"
-_WHITESPACE = re.compile(r"\s+")
-_PUNCTUATION = frozenset(string.punctuation)
 
 Comment = tuple[int, str]  # (first line, text)
 
@@ -97,19 +96,31 @@ def block_hashes(
 ) -> tuple[tuple[int, int], ...]:
     """(first line, hash) of every window of DUPLICATE_WINDOW_LINES consecutive normalised code lines."""
     code_text = _without_comments(lines, code_lines, comments)
-    normalised = [(number, _normalise(code_text[number])) for number in sorted(code_text)]
-    kept = [(number, text) for number, text in normalised if _is_significant(text)]
-    windows = []
-    for start in range(len(kept) - DUPLICATE_WINDOW_LINES + 1):
-        window = "\n".join(text for _, text in kept[start : start + DUPLICATE_WINDOW_LINES])
-        windows.append((kept[start][0], stable_hash(window)))
-    return tuple(windows)
+    numbers: list[int] = []
+    encoded: list[bytes] = []
+    for number in sorted(code_text):
+        normalised = _normalise(code_text[number])
+        if _is_significant(normalised):
+            numbers.append(number)
+            encoded.append(normalised.encode("utf-8", errors="surrogatepass"))
+    if len(encoded) < DUPLICATE_WINDOW_LINES:
+        return ()
+    # Each window is a slice of all kept lines joined by newlines: the bytes `stable_hash` would hash.
+    joined = b"\n".join(encoded)
+    starts = list(itertools.accumulate((len(line) + 1 for line in encoded), initial=0))
+    return tuple(
+        (numbers[first], _hash_bytes(joined[starts[first] : starts[first + DUPLICATE_WINDOW_LINES] - 1]))
+        for first in range(len(encoded) - DUPLICATE_WINDOW_LINES + 1)
+    )
 
 
 def stable_hash(text: str) -> int:
     """A 64-bit hash of `text` that is the same in every process (unlike the salted built-in hash())."""
-    digest = hashlib.blake2b(text.encode("utf-8", errors="surrogatepass"), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return _hash_bytes(text.encode("utf-8", errors="surrogatepass"))
+
+
+def _hash_bytes(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
 
 
 def _without_comments(lines: Sequence[str], code_lines: Set[int], comments: Iterable[Comment]) -> dict[int, str]:
@@ -133,11 +144,11 @@ def _cut(code_text: dict[int, str], number: int, piece: str, *, from_end: bool) 
 
 
 def _normalise(line: str) -> str:
-    return _WHITESPACE.sub("", line)
+    return "".join(line.split())  # str.split's whitespace is exactly the regex \s
 
 
 def _is_significant(normalised: str) -> bool:
-    return bool(normalised) and not all(char in _PUNCTUATION for char in normalised)
+    return bool(normalised.strip(string.punctuation))  # something other than punctuation
 
 
 def measurement_from_parsed(language: str, text: str, parsed: ParsedSource) -> BlobMeasurement:
