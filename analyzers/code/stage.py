@@ -145,6 +145,8 @@ def _scan_repository(context: _Context, job: CodeJob, run_id: str) -> CodeOutcom
         outcome.name = ref.name
         with store.transaction():
             repo_id = store.upsert_repo(ref)
+        if not recorded_revisions(store, repo_id):  # a first scan measures much: workers start while git runs
+            context.workers.warm_up()
         chain = parse_chain(run_git(ref.path, ["log", "--first-parent", "--format=%H %ct", "HEAD"]).stdout)
         _update_snapshots(context, ref, repo_id, chain, outcome)
         _update_hunks(context, ref, repo_id, chain, outcome)
