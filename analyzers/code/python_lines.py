@@ -28,7 +28,7 @@ import token
 import tokenize
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, AnyStr
 
 from radon.raw import _logical, analyze
 
@@ -368,12 +368,12 @@ def _note_string(
         in_string.update(number for number in range(line + 1, end_line) if number in hashed)
 
 
-def _first_outside(line: Any, mark: Any, spans: Sequence[tuple[int, int]]) -> int:
+def _first_outside(line: AnyStr, mark: AnyStr, spans: Sequence[tuple[int, int]]) -> int:
     """Where `mark` first occurs in `line` outside the (start, end) spans, in order; -1 when it does not."""
     position = 0
     for start, end in spans:
-        found = int(line.find(mark, position, start))
+        found = line.find(mark, position, start)
         if found >= 0:
             return found
         position = end
-    return int(line.find(mark, position))
+    return line.find(mark, position)

@@ -145,10 +145,11 @@ def _scan_repository(context: _Context, job: CodeJob, run_id: str) -> CodeOutcom
         outcome.name = ref.name
         with store.transaction():
             repo_id = store.upsert_repo(ref)
-        if not recorded_revisions(store, repo_id):  # a first scan measures much: workers start while git runs
+        recorded = recorded_revisions(store, repo_id)
+        if not recorded:  # a first scan measures much: workers start while git runs
             context.workers.warm_up()
         chain = parse_chain(run_git(ref.path, ["log", "--first-parent", "--format=%H %ct", "HEAD"]).stdout)
-        _update_snapshots(context, ref, repo_id, chain, outcome)
+        _update_snapshots(context, ref, repo_id, chain, recorded, outcome)
         _update_hunks(context, ref, repo_id, chain, outcome)
     except Exception as error:  # one repository's failure must not stop the others
         reason = str(error) if isinstance(error, DevmetricsError) else f"{job.target}: {error!r}"
@@ -178,13 +179,17 @@ def _default_name(target: str, local: str) -> str:
 
 
 def _update_snapshots(
-    context: _Context, ref: RepoRef, repo_id: int, chain: list[tuple[str, int]], outcome: CodeOutcome
+    context: _Context,
+    ref: RepoRef,
+    repo_id: int,
+    chain: list[tuple[str, int]],
+    recorded: dict[str, tuple[str, str, str]],
+    outcome: CodeOutcome,
 ) -> None:
     store, code, rules = context.store, context.config.code, context.rules
     picked = pick_revisions(chain, code.snapshots, code.history_commits)
     newest = max(committed_at for _, committed_at in chain)
     wanted = within_window(picked, newest, code.history_weeks)
-    recorded = recorded_revisions(store, repo_id)
     _relabel(store, repo_id, picked, recorded)
     current = (context.version, rules.rules_hash)
     todo = [r for r in wanted if r.sha not in recorded or recorded[r.sha][1:] != current]
