@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,12 +164,19 @@ def scan(
 
 
 class _progress:
-    """A rich progress bar on an interactive stderr; nothing otherwise."""
+    """A rich progress bar on an interactive stderr; nothing otherwise.
+
+    Redrawn by the updates themselves, at most every REFRESH_SECONDS: rich's own refresh thread would keep
+    the scan from forking its measuring workers (see executors.start_method).
+    """
+
+    REFRESH_SECONDS = 0.1
 
     def __init__(self, app: AppContext) -> None:
         self.enabled = sys.stderr.isatty() and not app.quiet and not app.log_json
         self.bar: Any = None
         self.task: Any = None
+        self.drawn_at = 0.0
 
     def __enter__(self) -> Any:
         if not self.enabled:
@@ -183,13 +191,18 @@ class _progress:
             TimeRemainingColumn(),
             console=Console(stderr=True),
             transient=True,
+            auto_refresh=False,
         )
         self.bar.start()
         self.task = self.bar.add_task("scanning", total=None)
         return self.update
 
     def update(self, done: int, total: int) -> None:
-        self.bar.update(self.task, completed=done, total=total)
+        now = time.monotonic()
+        redraw = done == total or now - self.drawn_at >= self.REFRESH_SECONDS
+        self.bar.update(self.task, completed=done, total=total, refresh=redraw)
+        if redraw:
+            self.drawn_at = now
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:

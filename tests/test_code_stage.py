@@ -10,7 +10,7 @@ import subprocess
 import sys
 import types
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,14 @@ from devmetrics.analyzers.code.records import (
     DebtMarker,
     FunctionMetrics,
 )
-from devmetrics.analyzers.code.snapshots import pick_revisions, unpack_block_hashes
+from devmetrics.analyzers.code.snapshots import (
+    TASK_MAX_BLOBS,
+    TASK_MIN_BLOBS,
+    MeasureItem,
+    pick_revisions,
+    split_tasks,
+    unpack_block_hashes,
+)
 from devmetrics.analyzers.code.stage import CodeOutcome
 from devmetrics.config import CodeConfig, Config, ScanConfig
 from devmetrics.errors import ConfigError
@@ -522,3 +529,41 @@ def test_killed_stage_resumes_to_the_same_rows(tmp_path: Path, engine: Engine, f
     resumed = run_code_scan(engine, repo, killed, tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert code_dump(killed) == code_dump(reference)
+
+
+def test_one_worker_and_two_forked_workers_give_the_same_rows(tmp_path: Path, engine: Engine) -> None:
+    if not engine.real:
+        pytest.skip("the fake engine lives in this process only")
+    repo = build_repo(tmp_path / "repo", synthetic_history(120, seed=6, span_days=120), checkout=False)
+    one, two = tmp_path / "one.db", tmp_path / "two.db"
+    # The CLI, single-threaded: its two workers are forked copies (executors.start_method)
+    assert run_code_scan(replace(engine, workers=1), repo, one, tmp_path).returncode == 0
+    assert run_code_scan(replace(engine, workers=2), repo, two, tmp_path).returncode == 0
+    assert code_dump(two) == code_dump(one)
+    assert int(str(scalar(two, "SELECT count(*) FROM blob_metrics"))) > 20
+
+
+def measure_items(sizes: list[int]) -> list[MeasureItem]:
+    return [MeasureItem(f"{index:040x}", "python", f"f{index}.py", size) for index, size in enumerate(sizes)]
+
+
+def test_tasks_take_shrinking_shares_of_the_bytes_largest_blobs_first() -> None:
+    sizes = [(index * 7919) % 20_000 + 100 for index in range(400)]
+    tasks = split_tasks("repo", "repo", measure_items(sizes), 2, 1 << 20)
+    blobs = [item[0] for task in tasks for item in task.items]
+    assert sorted(blobs) == sorted(item.blob for item in measure_items(sizes))  # each blob once
+    size_of = {item.blob: item.size for item in measure_items(sizes)}
+    task_bytes = [sum(size_of[blob] for blob, _language, _path in task.items) for task in tasks]
+    assert task_bytes[0] >= sum(sizes) / 4 - max(sizes)  # the first takes 1/(2 × workers) of everything
+    assert task_bytes[-1] < task_bytes[0] / 4  # and the last ones are small
+    assert all(len(task.items) >= TASK_MIN_BLOBS for task in tasks[:-1])
+    firsts = [size_of[task.items[0][0]] for task in tasks]
+    assert firsts == sorted(firsts, reverse=True)  # largest blobs first
+
+
+def test_blobs_over_the_size_limit_weigh_nothing_and_one_worker_gets_few_tasks() -> None:
+    items = measure_items([5_000] * 40 + [10_000_000] * 2)
+    tasks = split_tasks("repo", "repo", items, 2, 1 << 20)
+    assert {item[0] for item in tasks[-1].items} >= {items[-1].blob, items[-2].blob}  # skipped unread: last
+    single = split_tasks("repo", "repo", measure_items([100] * (TASK_MAX_BLOBS + 1)), 1, 1 << 20)
+    assert [len(task.items) for task in single] == [TASK_MAX_BLOBS, 1]

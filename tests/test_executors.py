@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -59,3 +61,33 @@ def test_unreachable_dask_scheduler_is_a_clear_error() -> None:
     pytest.importorskip("distributed")
     with pytest.raises(DevmetricsError, match="cannot reach the Dask scheduler"):
         make_executor(config_for("dask", dask_address="tcp://127.0.0.1:9"), 4)
+
+
+FORK_CHECK = """
+import os, threading
+from concurrent.futures import ProcessPoolExecutor
+from devmetrics.config import Config, ScanConfig
+from devmetrics.executors import make_executor, start_method
+print(start_method(fork=True), start_method(fork=False))
+pool = make_executor(Config(scan=ScanConfig(workers=2)), 2, fork=True)
+assert isinstance(pool, ProcessPoolExecutor)
+pids = {pool.submit(os.getpid).result() for _ in range(4)}
+pool.shutdown()
+assert pids and os.getpid() not in pids
+stop = threading.Event()
+threading.Thread(target=stop.wait).start()
+print(start_method(fork=True))
+stop.set()
+"""
+
+
+def test_workers_are_forked_only_when_asked_and_this_process_has_one_thread() -> None:
+    """In a fresh process (this one may hold other tests' threads): fork, and a forked pool that works;
+    forkserver when not asked, and when another thread runs (a copy would inherit its locks held)."""
+    if sys.platform != "linux":
+        pytest.skip("fork is used on Linux only")
+    result = subprocess.run(
+        [sys.executable, "-c", FORK_CHECK], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["fork", "forkserver", "forkserver"]

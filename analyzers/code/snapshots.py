@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-import math
 import struct
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ MASK64 = (1 << 64) - 1
 BLOCK_HASH = struct.Struct("<IQ")  # (line, hash) of one duplicated-block window
 TASK_MIN_BLOBS = 16  # fewer and a worker spends more time starting git than measuring
 TASK_MAX_BLOBS = 300
+TASK_SHARES = 2  # a task takes 1/(TASK_SHARES × workers) of the bytes still to measure
 
 
 # --- which revisions -----------------------------------------------------------------------------------
@@ -180,6 +180,7 @@ class SnapshotFile:
     blob: str
     language: str
     excluded: str | None
+    size: int = 0  # bytes, as the tree lists them: how much measuring the blob costs, roughly
 
 
 class SnapshotLister:
@@ -225,7 +226,7 @@ class SnapshotLister:
         if language is None:
             return None
         return SnapshotFile(
-            entry.path, entry.path_raw, entry.blob, language, self.rules.reason(entry, attributes, language)
+            entry.path, entry.path_raw, entry.blob, language, self.rules.reason(entry, attributes, language), entry.size
         )
 
     def _attributes_of(self, entries: Sequence[TreeEntry]) -> tuple[int, Attributes]:
@@ -257,6 +258,16 @@ def _may_have_shebang(entry: TreeEntry, max_bytes: int) -> bool:
 
 
 # --- measuring (in workers: no database) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureItem:
+    """A blob to measure: its key, a path it has (for the engine's messages) and its size in bytes."""
+
+    blob: str
+    language: str
+    path: str
+    size: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,16 +321,43 @@ def measure_content(content: bytes, path: str, language: str, max_bytes: int) ->
 
 
 def split_tasks(
-    repo_path: str, target: str, items: Sequence[tuple[str, str, str]], workers: int, max_bytes: int
+    repo_path: str, target: str, items: Sequence[MeasureItem], workers: int, max_bytes: int
 ) -> list[MeasureTask]:
-    """Tasks of a few hundred blobs at most, and enough of them to keep every worker busy."""
+    """Tasks for `workers`, largest blobs first, each task a share of the bytes still left (guided
+    self-scheduling): the big tasks come first and the last ones are small, so no worker is left
+    measuring a large task alone at the end. Blobs over `max_bytes` are skipped unread, so they weigh 0.
+    """
     if not items:
         return []
-    size = max(TASK_MIN_BLOBS, min(TASK_MAX_BLOBS, math.ceil(len(items) / (4 * max(1, workers)))))
-    return [
-        MeasureTask(repo_path, target, tuple(items[start : start + size]), max_bytes)
-        for start in range(0, len(items), size)
-    ]
+    if workers <= 1:  # one worker, nothing to balance: the fewest cat-file processes
+        return [
+            MeasureTask(
+                repo_path,
+                target,
+                tuple((i.blob, i.language, i.path) for i in items[start : start + TASK_MAX_BLOBS]),
+                max_bytes,
+            )
+            for start in range(0, len(items), TASK_MAX_BLOBS)
+        ]
+    cost = [0 if item.size > max_bytes else item.size for item in items]
+    order = sorted(range(len(items)), key=lambda index: cost[index], reverse=True)
+    left = sum(cost)
+    tasks: list[MeasureTask] = []
+    chunk: list[tuple[str, str, str]] = []
+    budget = chunk_bytes = 0.0
+    for index in order:
+        if not chunk:
+            budget = left / (TASK_SHARES * workers)
+        item = items[index]
+        chunk.append((item.blob, item.language, item.path))
+        chunk_bytes += cost[index]
+        left -= cost[index]
+        if len(chunk) >= TASK_MAX_BLOBS or (len(chunk) >= TASK_MIN_BLOBS and chunk_bytes >= budget):
+            tasks.append(MeasureTask(repo_path, target, tuple(chunk), max_bytes))
+            chunk, chunk_bytes = [], 0.0
+    if chunk:
+        tasks.append(MeasureTask(repo_path, target, tuple(chunk), max_bytes))
+    return tasks
 
 
 # --- rows ----------------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from devmetrics.analyzers.code.snapshots import (
     KIND_SUPERSEDED,
     ExclusionRules,
     MeasuredBlob,
+    MeasureItem,
     MeasureTask,
     Revision,
     SnapshotFile,
@@ -249,14 +250,14 @@ def _batches(
 def _measure_batch(
     context: _Context, ref: RepoRef, batch: Sequence[tuple[Revision, list[SnapshotFile]]], outcome: CodeOutcome
 ) -> None:
-    needed: dict[tuple[str, str], str] = {}
+    needed: dict[tuple[str, str], SnapshotFile] = {}
     for _revision, files in batch:
         for f in files:
             if f.excluded is None:
-                needed.setdefault((f.blob, f.language), f.path)
+                needed.setdefault((f.blob, f.language), f)
     known = measured_keys(context.store, context.version, needed)
     outcome.blobs_reused += len(known)
-    items = [(blob, language, path) for (blob, language), path in needed.items() if (blob, language) not in known]
+    items = [MeasureItem(f.blob, f.language, f.path, f.size) for key, f in needed.items() if key not in known]
     tasks = split_tasks(ref.path, outcome.target, items, context.workers.count, context.config.code.max_file_bytes)
     for measured in context.workers.results(tasks):
         _write_measurements(context, measured, outcome)
@@ -369,14 +370,17 @@ class _Workers:
             yield measure_task(tasks[0])
             return
         if self._pool is None:
-            self._pool = make_executor(self.config, len(tasks))
+            self._pool = make_executor(self.config, len(tasks))  # a cat-file runs: no fork
         yield from _in_order(self._pool, tasks, ahead=2 * max(1, self.count))
 
     def warm_up(self) -> None:
-        """Start the pool and have each worker load the engines now, not when the first task arrives."""
+        """Start the pool and have each worker load the engines now, not when the first task arrives.
+
+        Called only where no git process of this one runs, so the workers may be forked copies of it.
+        """
         if self._pool is not None or self.count <= 1:
             return
-        self._pool = make_executor(self.config, self.count)
+        self._pool = make_executor(self.config, self.count, fork=True)
         for _ in range(self.count):
             self._pool.submit(load_engines)
 
