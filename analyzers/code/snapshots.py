@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import math
 import struct
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -327,18 +328,6 @@ def split_tasks(
     self-scheduling): the big tasks come first and the last ones are small, so no worker is left
     measuring a large task alone at the end. Blobs over `max_bytes` are skipped unread, so they weigh 0.
     """
-    if not items:
-        return []
-    if workers <= 1:  # one worker, nothing to balance: the fewest cat-file processes
-        return [
-            MeasureTask(
-                repo_path,
-                target,
-                tuple((i.blob, i.language, i.path) for i in items[start : start + TASK_MAX_BLOBS]),
-                max_bytes,
-            )
-            for start in range(0, len(items), TASK_MAX_BLOBS)
-        ]
     cost = [0 if item.size > max_bytes else item.size for item in items]
     order = sorted(range(len(items)), key=lambda index: cost[index], reverse=True)
     left = sum(cost)
@@ -347,7 +336,8 @@ def split_tasks(
     budget = chunk_bytes = 0.0
     for index in order:
         if not chunk:
-            budget = left / (TASK_SHARES * workers)
+            # one worker has nothing to balance: the largest tasks, the fewest cat-file processes
+            budget = left / (TASK_SHARES * workers) if workers > 1 else math.inf
         item = items[index]
         chunk.append((item.blob, item.language, item.path))
         chunk_bytes += cost[index]
