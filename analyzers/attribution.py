@@ -1157,23 +1157,37 @@ def write_identities(store: Store, settings: Settings, classifier: Classifier) -
 
 # --- metrics --------------------------------------------------------------------------------------------
 
-WEEK_OF = "date(c.committer_time, 'unixepoch', '-6 days', 'weekday 1')"
-# One pass over the reachable non-merge commits for every scope: (repository, team of the credited identity,
-# week, exclusion, class) counts; the organisation, repository and team figures are sums of these groups.
+# Weeks are counted in SQL as integers and named in Python: date() on every row costs more than the rest of
+# the query. Monday-based week numbers from an origin far enough back that the division never truncates a
+# negative number: 1970-01-01 was a Thursday, so Monday 1969-12-29 starts week WEEK_ORIGIN.
+WEEK_SECONDS = 7 * DAY_SECONDS
+WEEK_ORIGIN = 100_000  # weeks before 1969-12-29: about 1,900 years
+WEEK_NUMBER = f"(c.committer_time + {3 * DAY_SECONDS + WEEK_ORIGIN * WEEK_SECONDS}) / {WEEK_SECONDS}"
 # One pass over the reachable non-merge commits for every scope: (repository, team and kind of the credited
-# identity, the identity, week, exclusion, class) counts; the organisation, repository and team figures and
-# their people are sums and unions of these groups.
+# identity, the identity, week, exclusion, class) counts, grouped before the small joins; the organisation,
+# repository and team figures and their people are sums and unions of these groups.
 WEEKLY = f"""
-    SELECT p.identity, t.team, t.kind, a.credited_to, {WEEK_OF} AS week, coalesce(a.excluded, '') AS excluded,
-        a.class, count(*)
-    FROM attributions a
-    JOIN commits c ON c.repo_id = a.repo_id AND c.sha = a.sha
-    JOIN reachable r ON r.repo_id = a.repo_id AND r.sha = a.sha
-    JOIN repos p ON p.id = a.repo_id
-    LEFT JOIN identities t ON t.key = a.credited_to
-    WHERE c.is_merge = 0
-    GROUP BY p.identity, t.team, t.kind, a.credited_to, week, excluded, a.class
+    SELECT p.identity, t.team, t.kind, g.credited_to, g.week, g.excluded, g.class, g.commits FROM (
+        SELECT a.repo_id, a.credited_to, {WEEK_NUMBER} AS week, coalesce(a.excluded, '') AS excluded, a.class,
+            count(*) AS commits
+        FROM attributions a
+        JOIN commits c ON c.repo_id = a.repo_id AND c.sha = a.sha
+        JOIN reachable r ON r.repo_id = a.repo_id AND r.sha = a.sha
+        WHERE c.is_merge = 0
+        GROUP BY a.repo_id, a.credited_to, week, excluded, a.class
+    ) g
+    JOIN repos p ON p.id = g.repo_id
+    LEFT JOIN identities t ON t.key = g.credited_to
 """  # noqa: S608
+
+
+@functools.lru_cache(maxsize=4096)
+def week_name(number: int) -> str:
+    """The ISO date of the Monday starting week `number` of WEEK_NUMBER."""
+    monday = datetime.date(1969, 12, 29) + datetime.timedelta(weeks=number - WEEK_ORIGIN)
+    return monday.isoformat()
+
+
 SCOPE_KINDS = ("org", "repo", "team")
 
 
@@ -1190,8 +1204,9 @@ def metric_rows(store: Store, settings: Settings) -> list[MetricValue]:
     fewer than `privacy.min_group_size` people (persons credited with a commit not excluded) are left out."""
     people: dict[tuple[str, str], set[str]] = {}
     weeks: dict[tuple[str, str, str], dict[str, int]] = {}
-    for repo, team, kind, credited, week, excluded, cls, count in store.db.execute(WEEKLY):
+    for repo, team, kind, credited, week_number, excluded, cls, count in store.db.execute(WEEKLY):
         name = "excluded" if excluded else cls
+        week = week_name(week_number)
         for scope_kind, scope_id in _scope_ids(repo, team):
             counts = weeks.setdefault((scope_kind, scope_id, week), {})
             counts[name] = counts.get(name, 0) + count

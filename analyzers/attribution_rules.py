@@ -13,10 +13,12 @@ starting with `Generated with [Claude Code]`), so quoted and reverted text does 
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import importlib
 import json
 import re
+import string
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -672,10 +674,10 @@ def _selectivity(group: frozenset[str]) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class QuickTest:
-    """Which of a field's rules could match a text. An ASCII text is lowered and searched for the rules'
-    keywords (substring tests beat one regex of alternatives several times over); ASCII has no case variants
-    outside ASCII, so no rule that would match is left out. Other texts, and rules without keywords, are
-    tested by a combined regex."""
+    """Which of a field's rules could match a text. The text is lowered and searched for the rules'
+    keywords (substring tests beat one regex of alternatives several times over); the few characters outside
+    ASCII that a case-insensitive regex takes for an ASCII letter are turned into it first (`keyword_text`),
+    so no rule that would match is left out. Rules without keywords are tested by a combined regex."""
 
     size: int
     words: tuple[str, ...]  # every keyword
@@ -683,13 +685,9 @@ class QuickTest:
     rules_of_word: Mapping[str, tuple[int, ...]]  # a word -> rules whose keyword it is
     unexplained: tuple[int, ...]  # rules without keywords
     unexplained_test: re.Pattern[str] | None
-    combined: re.Pattern[str] | None  # every rule; None: every rule is a candidate of a non-ASCII text
 
     def candidates(self, text: str) -> tuple[int, ...]:
         """Indices of the rules that could match `text`, in rule order."""
-        if not text.isascii():
-            matches = self.combined is None or self.combined.search(text) is not None
-            return tuple(range(self.size)) if matches else ()
         unexplained = bool(self.unexplained) and (
             self.unexplained_test is None or self.unexplained_test.search(text) is not None
         )
@@ -697,13 +695,11 @@ class QuickTest:
 
     def line_candidates(self, text: str) -> tuple[int, ...]:
         """Indices of the rules that could match a text made of some of `text`'s lines (keywords hold
-        within a line; a regex may not, so rules without keywords, and non-ASCII texts, are not tested)."""
-        if not text.isascii():
-            return tuple(range(self.size))
+        within a line; a regex may not, so rules without keywords are not tested)."""
         return self._by_keywords(text, unexplained=bool(self.unexplained))
 
     def _by_keywords(self, text: str, unexplained: bool) -> tuple[int, ...]:
-        lowered = "\n" + text.lower()
+        lowered = keyword_text(text)
         for word in self.shortest:
             if word in lowered:
                 break
@@ -731,8 +727,27 @@ def quick_test(rules: tuple[CompiledRule, ...]) -> QuickTest:
         rules_of_word,
         unexplained,
         _prefilter(tuple(rules[index] for index in unexplained)),
-        _prefilter(rules),
     )
+
+
+# Outside ASCII, what a case-insensitive [a-z] matches: the characters such a regex takes for an ASCII letter.
+ASCII_TWINS = re.compile(r"(?=[^\x00-\x7f])(?i:[a-z])")
+
+
+@functools.cache
+def ascii_twin(char: str) -> str | None:
+    """The ASCII letter a case-insensitive regex takes `char` for (the Kelvin sign for k, the long s for s,
+    the dotted and dotless i for i), or None."""
+    return next((letter for letter in string.ascii_lowercase if re.fullmatch(letter, char, re.IGNORECASE)), None)
+
+
+def keyword_text(text: str) -> str:
+    """`text` as keywords are searched in: a newline in front (a line start is one), the characters a
+    case-insensitive regex takes for an ASCII letter turned into it, lowered. Every keyword of a rule that
+    matches `text` is in it."""
+    if not text.isascii() and ASCII_TWINS.search(text):
+        text = ASCII_TWINS.sub(lambda found: ascii_twin(found[0]) or found[0], text)
+    return "\n" + text.lower()
 
 
 _NAMED_GROUP = re.compile(r"\(\?P<\w+>")

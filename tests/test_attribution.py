@@ -5,6 +5,7 @@ merges, configured rules, exclusions, the command and the metrics. Commits are m
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -17,7 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devmetrics.analyzers import attribution, merges
-from devmetrics.analyzers.attribution_rules import BUILTIN_RULES, RuleSet, keywords_of
+from devmetrics.analyzers.attribution_rules import (
+    ASCII_TWINS,
+    BUILTIN_RULES,
+    RuleSet,
+    ascii_twin,
+    keyword_text,
+    keywords_of,
+)
 from devmetrics.config import AttributionConfig, AttributionRuleConfig, Config, ExclusionsConfig, PrivacyConfig
 from devmetrics.store import Store
 from tests.attribution_helpers import HUMAN, START, GitRepo, Workspace, synthetic_history, synthetic_store
@@ -435,6 +443,9 @@ MARKER_LINES = st.sampled_from(
         "Made with [Cursor](https://cursor.com)",
         "Über naïve façade",
         "  indented AI usage: yes",
+        "No AI waſ used — thanks",  # the long s: a case-insensitive regex takes it for "s"
+        "🤖 Generated with [Claude Code](https://claude.aı/code)",  # the dotless i
+        "AI-Usage: none \u212aept",  # the Kelvin sign
     ]
 )
 PROSE = st.text(st.sampled_from("abcdefgAIUSE :-#[]()/\n"), max_size=40)
@@ -450,6 +461,25 @@ def test_quick_tests_agree_with_every_rule_on_generated_texts(lines: list[str], 
     everything = tuple(range(len(ruleset.by_field[field])))
 
     assert ruleset.match(field, text) == ruleset.match_candidates(field, text, everything)
+
+
+def test_keyword_texts_turn_letters_a_regex_folds_to_ascii_into_it() -> None:
+    assert keyword_text("Abc") == "\nabc"
+    assert keyword_text("No AI waſ used, \u212aelvin, \u0130, ı, Über") == "\nno ai was used, kelvin, i, i, über"
+    assert [ascii_twin(char) for char in "\u017f\u212a\u0131\u0130éß—"] == ["s", "k", "i", "i", None, None, None]
+
+
+def test_the_twin_pattern_finds_exactly_the_characters_with_an_ascii_twin() -> None:
+    for char in [*map(chr, range(0x80, 0x2200)), "\u212a", "\u2c6f", "\uff41", "😀"]:
+        assert (ASCII_TWINS.search(char) is not None) == (ascii_twin(char) is not None), hex(ord(char))
+
+
+def test_non_ascii_texts_get_the_keyword_test() -> None:
+    ruleset = RuleSet(BUILTIN_RULES)
+    test = ruleset.quick_tests["body"]
+
+    assert test.line_candidates("\n\nÜber naïve façade — nothing here") == ()
+    assert test.line_candidates("\n\nÜber naïve\n\nNo AI waſ used") != ()
 
 
 def test_keywords_are_read_from_patterns() -> None:
@@ -1239,3 +1269,16 @@ def prose_lines(message: str) -> str:
 @given(st.text(st.sampled_from(list("ab >`~-:\n\t\r\x0b\x0c\u3000\xa0")), max_size=40))
 def test_prose_body_keeps_its_definition_on_the_fast_path(message: str) -> None:
     assert attribution.prose_body(message) == prose_lines(message)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.integers(-(10**10), 10**10), st.sampled_from([0, -1, -259_200, -259_201, 345_599, 345_600])))
+def test_week_numbers_name_the_monday_sqlite_names(committer_time: int) -> None:
+    """Weeks counted as integers in SQL and named in Python are the Mondays SQLite's date() gives."""
+    number_sql = attribution.WEEK_NUMBER.replace("c.committer_time", "?1")
+    with sqlite3.connect(":memory:") as conn:
+        monday, number = conn.execute(
+            f"SELECT date(?1, 'unixepoch', '-6 days', 'weekday 1'), {number_sql}", [committer_time]
+        ).fetchone()
+
+    assert attribution.week_name(number) == monday
